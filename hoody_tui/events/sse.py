@@ -1,0 +1,222 @@
+"""A reconnecting Server-Sent Events stream over the shared httpx client.
+
+:class:`SseStream` is an async iterable of :data:`~hoody_tui.events.items.StreamItem`:
+typed events, plus :class:`ConnectionState` changes, :class:`Resync` after every
+(re)connect, and :class:`Malformed` for frames it skipped. It
+
+- reconnects with capped exponential backoff and jitter, reset once a connection
+  delivers data;
+- treats a connection that sends nothing (not even a heartbeat) for
+  ``heartbeat_timeout`` seconds as stalled, and reconnects;
+- sends ``Last-Event-ID`` when the server gave event ids;
+- stops, without retrying, on 401/403 (and on 404 for a stream of one resource);
+- ends after a terminal event (``done``, ``complete``) and never reconnects after it.
+
+The same class serves ``meta/events``, the message stream and the CLI-agent stream;
+:mod:`hoody_tui.events.streams` builds each. Another backend (the in-container
+gateway) can feed the state layer by yielding the same items from its own source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+import orjson
+from httpx_sse import EventSource
+
+from ..api import errors as E
+from ..api.client import HoodyClient, _describe_transport_error
+from ..api.events import Event, MalformedEvent
+from .backoff import Backoff
+from .items import ConnectionState, Malformed, Resync, StreamItem
+
+__all__ = ["SseStream", "StreamStats", "EventSourceLike", "Parser"]
+
+log = logging.getLogger("hoody_tui.events")
+
+Parser = Callable[..., Any]
+"""``parse(payload, sse_event=name) -> Event``; raises MalformedEvent for a bad payload."""
+
+HEARTBEAT_TYPES = frozenset({"server.heartbeat", "heartbeat"})
+_RAW_PREVIEW = 200
+
+
+class EventSourceLike(Protocol):
+    """What the state layer consumes: anything that yields stream items."""
+
+    def __aiter__(self) -> AsyncIterator[StreamItem]: ...
+
+
+@dataclass
+class StreamStats:
+    events: int = 0
+    malformed: int = 0
+    heartbeats: int = 0
+    connects: int = 0
+    last_event_id: str | None = None
+
+
+class _StreamEnded(Exception):
+    """The server closed the stream, or the stream stalled: reconnect."""
+
+
+class SseStream:
+    def __init__(
+        self,
+        client: HoodyClient,
+        path: Callable[[], Awaitable[str]],
+        parse: Parser,
+        *,
+        terminal_types: frozenset[str] = frozenset(),
+        resync_on_connect: bool = True,
+        reconnect: bool = True,
+        final_on_not_found: bool = False,
+        heartbeat_timeout: float = 75.0,
+        backoff: Backoff | None = None,
+        max_attempts: int | None = None,
+        description: str = "event stream",
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._parse = parse
+        self.terminal_types = terminal_types
+        self.resync_on_connect = resync_on_connect
+        self.reconnect = reconnect
+        self.final_on_not_found = final_on_not_found
+        self.heartbeat_timeout = heartbeat_timeout
+        self.backoff = backoff or Backoff()
+        self.max_attempts = max_attempts
+        self.description = description
+        self.stats = StreamStats()
+        self.finished = False
+
+    def __aiter__(self) -> AsyncIterator[StreamItem]:
+        return self._run()
+
+    async def _run(self) -> AsyncIterator[StreamItem]:
+        attempt = 0
+        yield ConnectionState("connecting")
+        while True:
+            reason: str
+            try:
+                async for item in self._connect_once(reconnected=self.stats.connects > 0):
+                    if isinstance(item, Event):
+                        attempt = 0  # this connection delivered: reset the backoff
+                    yield item
+                if self.finished:
+                    yield ConnectionState("closed", reason=f"{self.description} finished")
+                    return
+                reason = "the server closed the stream"
+            except _StreamEnded as exc:
+                reason = str(exc)
+            except E.Unauthorized as exc:
+                yield ConnectionState("unauthorized", reason=exc.message)
+                return
+            except E.Forbidden as exc:
+                yield ConnectionState("forbidden", reason=exc.message)
+                return
+            except E.NotFound as exc:
+                if self.final_on_not_found:
+                    yield ConnectionState("failed", reason=exc.message)
+                    return
+                reason = str(exc)
+            except E.HoodyError as exc:
+                reason = str(exc)
+            if not self.reconnect:
+                yield ConnectionState("failed", reason=reason)
+                return
+            attempt += 1
+            if self.max_attempts is not None and attempt > self.max_attempts:
+                yield ConnectionState("failed", attempt=attempt - 1, reason=reason)
+                return
+            delay = self.backoff.delay(attempt)
+            log.info("%s: %s; reconnecting in %.1fs (attempt %d)", self.description, reason, delay, attempt)
+            yield ConnectionState("reconnecting", attempt=attempt, delay=delay, reason=reason)
+            await asyncio.sleep(delay)
+
+    async def _connect_once(self, *, reconnected: bool) -> AsyncIterator[StreamItem]:
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if self.stats.last_event_id:
+            headers["Last-Event-ID"] = self.stats.last_event_id
+        timeout = httpx.Timeout(
+            self.heartbeat_timeout, connect=self._client._timeout.connect  # noqa: SLF001
+        )
+        path = await self._path()
+        url = f"{self._client.base_url}{path}"
+        live = False
+        try:
+            async with self._client.http.stream("GET", path, headers=headers, timeout=timeout) as response:
+                await self._check_response(response)
+                self.stats.connects += 1
+                live = True
+                yield ConnectionState("live")
+                if self.resync_on_connect:
+                    yield Resync(reconnect=reconnected)
+                async for item in self._read(EventSource(response)):
+                    yield item
+                    if self.finished:
+                        return
+        except httpx.ReadTimeout:
+            raise _StreamEnded(f"no data for {self.heartbeat_timeout:g}s, the stream stalled") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if live:
+                raise _StreamEnded(f"the connection dropped ({exc or type(exc).__name__})") from None
+            raise _describe_transport_error(exc, url) from None
+        except httpx.HTTPError as exc:
+            raise _describe_transport_error(exc, url) from None
+
+    async def _check_response(self, response: httpx.Response) -> None:
+        if response.is_success:
+            content_type = response.headers.get("content-type", "")
+            if "text/event-stream" in content_type:
+                return
+            await response.aread()
+            raise E.PayloadError(
+                f"expected an event stream, the server sent {content_type or 'no content type'}",
+                context=self.description,
+            )
+        await response.aread()
+        try:
+            body: Any = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            body = None
+        raise E.error_from_response(
+            response.status_code, body, context=f"opening the {self.description}",
+            fallback_text=None if body else response.text,
+        )
+
+    async def _read(self, source: EventSource) -> AsyncIterator[StreamItem]:
+        stats = self.stats
+        parse = self._parse
+        async for sse in source.aiter_sse():
+            if sse.id:
+                stats.last_event_id = sse.id
+            data = sse.data
+            if sse.event == "heartbeat" or not data.strip():
+                stats.heartbeats += 1
+                continue
+            try:
+                payload = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                stats.malformed += 1
+                yield Malformed("frame is not valid JSON", data[:_RAW_PREVIEW])
+                continue
+            try:
+                event = parse(payload, sse_event=sse.event)
+            except MalformedEvent as exc:
+                stats.malformed += 1
+                yield Malformed(str(exc), data[:_RAW_PREVIEW])
+                continue
+            if event.type in HEARTBEAT_TYPES:
+                stats.heartbeats += 1
+                continue
+            stats.events += 1
+            yield event
+            if event.type in self.terminal_types:
+                self.finished = True
+                return
