@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-CORE = ["hoody_tui.api", "hoody_tui.events"]
+CORE = ["hoody_tui.api", "hoody_tui.events", "hoody_tui.store", "hoody_tui.text"]
 
 
 def test_core_never_imports_textual():

@@ -1,0 +1,55 @@
+"""What applying events changed, so widgets update by diff instead of redrawing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Changes"]
+
+
+@dataclass(slots=True)
+class Changes:
+    """Ids touched by one batch of events or one resync, per kind.
+
+    ``*_removed`` sets hold ids that are gone; the plain sets hold ids that were added
+    or updated. A widget looks only at the kinds it shows.
+    """
+
+    sessions: set[str] = field(default_factory=set)
+    sessions_removed: set[str] = field(default_factory=set)
+    # Session ids whose message list or parts changed.
+    messages: set[str] = field(default_factory=set)
+    permissions: set[str] = field(default_factory=set)
+    permissions_removed: set[str] = field(default_factory=set)
+    questions: set[str] = field(default_factory=set)
+    questions_removed: set[str] = field(default_factory=set)
+    jobs: set[str] = field(default_factory=set)
+    loops: set[str] = field(default_factory=set)
+    todos: set[str] = field(default_factory=set)
+    diffs: set[str] = field(default_factory=set)
+    errors: list[tuple[str | None, str]] = field(default_factory=list)
+    branch: bool = False
+    resynced: bool = False
+
+    def __bool__(self) -> bool:
+        return any(
+            (self.sessions, self.sessions_removed, self.messages, self.permissions,
+             self.permissions_removed, self.questions, self.questions_removed, self.jobs,
+             self.loops, self.todos, self.diffs, self.errors, self.branch, self.resynced)
+        )
+
+    @property
+    def gates(self) -> bool:
+        return bool(self.permissions or self.permissions_removed or self.questions or self.questions_removed)
+
+    def merge(self, other: Changes) -> Changes:
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            mine = getattr(self, name)
+            theirs = getattr(other, name)
+            if isinstance(mine, set):
+                mine |= theirs
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            elif theirs:
+                setattr(self, name, True)
+        return self

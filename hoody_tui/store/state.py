@@ -1,0 +1,378 @@
+"""The workspace state store: everything the dashboard shows, kept current by events.
+
+No Textual here. :meth:`WorkspaceStore.apply` folds one event in and records what
+changed; :meth:`WorkspaceStore.resync` replaces state from REST listings after a
+(re)connect (list-then-watch), reporting only real differences so the UI does not
+flicker. Message history is bounded per session.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..api.events import (
+    Event,
+    JobUpdated,
+    LoopUpdated,
+    MessageRemoved,
+    MessageUpdated,
+    PartRemoved,
+    PartUpdated,
+    PermissionAsked,
+    PermissionReplied,
+    QuestionAsked,
+    QuestionResolved,
+    SessionDeleted,
+    SessionDiffChanged,
+    SessionErrored,
+    SessionIdle,
+    SessionStatusChanged,
+    SessionUpdated,
+    TodoUpdated,
+    VcsBranchUpdated,
+)
+from ..api.jobs import Job
+from ..api.loops import Loop
+from ..api.messages import Message, MessageWithParts, PartBase
+from ..api.permissions import PermissionRequest
+from ..api.questions import Question
+from ..api.sessions import Session, SessionStatus, Todo
+from .changes import Changes
+
+__all__ = ["WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
+
+DEFAULT_MESSAGE_LIMIT = 200
+_IDLE = SessionStatus(type="idle")
+
+
+@dataclass(slots=True)
+class MessageEntry:
+    """One message and its parts in first-seen order."""
+
+    info: Message
+    parts: dict[str, PartBase] = field(default_factory=dict)
+
+    def upsert_part(self, part: PartBase) -> None:
+        self.parts[part.id] = part  # a dict keeps first-seen order on replace
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Figures derived from a session's messages: who works in it, on what, at what cost."""
+
+    agent: str | None = None
+    model: str | None = None
+    cost: float = 0.0
+    tokens: int = 0
+    last_activity: int | None = None
+    # Per-message cost/tokens so an updated message replaces, not adds, its share.
+    _costs: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
+
+    def record(self, info: Message) -> None:
+        if info.role == "assistant":
+            if info.agent:
+                self.agent = info.agent
+            label = info.model_label
+            if label:
+                self.model = label
+            cost = info.cost or 0.0
+            tokens = info.tokens.total if info.tokens else 0
+            old_cost, old_tokens = self._costs.get(info.id, (0.0, 0))
+            self._costs[info.id] = (cost, tokens)
+            self.cost += cost - old_cost
+            self.tokens += tokens - old_tokens
+        elif info.agent and self.agent is None:
+            self.agent = info.agent
+        stamp = (info.time.completed or info.time.created) if info.time else None
+        if stamp and (self.last_activity is None or stamp > self.last_activity):
+            self.last_activity = stamp
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What a resync lists from REST: the workspace-wide lists, and optionally more."""
+
+    sessions: list[Session]
+    statuses: dict[str, SessionStatus]
+    permissions: list[PermissionRequest]
+    questions: list[Question]
+    jobs: list[Job] | None = None
+    loops: dict[str, Loop | None] | None = None
+
+
+class WorkspaceStore:
+    def __init__(self, *, message_limit: int = DEFAULT_MESSAGE_LIMIT) -> None:
+        self.message_limit = message_limit
+        self.sessions: dict[str, Session] = {}
+        self.statuses: dict[str, SessionStatus] = {}
+        self.stats: dict[str, SessionStats] = {}
+        self.messages: dict[str, OrderedDict[str, MessageEntry]] = {}
+        self.permissions: dict[str, PermissionRequest] = {}
+        self.questions: dict[str, Question] = {}
+        self.jobs: dict[str, Job] = {}
+        self.loops: dict[str, Loop] = {}
+        self.todos: dict[str, list[Todo]] = {}
+        self.last_errors: dict[str, str] = {}
+        self.branch: str | None = None
+        self.events_applied = 0
+
+    # --- reading -------------------------------------------------------------------------
+
+    def status(self, session_id: str) -> SessionStatus:
+        return self.statuses.get(session_id, _IDLE)
+
+    def children(self, session_id: str) -> list[Session]:
+        return [s for s in self.sessions.values() if s.parent_id == session_id]
+
+    def gate_count(self, session_id: str) -> int:
+        return sum(1 for p in self.permissions.values() if p.session_id == session_id) + sum(
+            1 for q in self.questions.values() if q.session_id == session_id
+        )
+
+    def busy_count(self) -> int:
+        return sum(1 for s in self.statuses.values() if s.type != "idle")
+
+    def active_jobs(self) -> int:
+        return sum(1 for j in self.jobs.values() if not j.is_terminal)
+
+    def session_messages(self, session_id: str) -> list[MessageEntry]:
+        return list(self.messages.get(session_id, {}).values())
+
+    # --- applying events -----------------------------------------------------------------
+
+    def apply_many(self, events: Iterable[Event]) -> Changes:
+        changes = Changes()
+        for event in events:
+            self._apply(event, changes)
+        return changes
+
+    def apply(self, event: Event) -> Changes:
+        changes = Changes()
+        self._apply(event, changes)
+        return changes
+
+    def _apply(self, event: Event, changes: Changes) -> None:
+        self.events_applied += 1
+        if isinstance(event, PartUpdated):
+            self._upsert_part(event.part, changes)
+        elif isinstance(event, MessageUpdated):
+            self._upsert_message(event.info, changes)
+        elif isinstance(event, SessionStatusChanged):
+            self._set_status(event.session_id, event.status, changes)
+        elif isinstance(event, SessionIdle):
+            self._set_status(event.session_id, _IDLE, changes)
+        elif isinstance(event, JobUpdated):
+            self.jobs[event.job.id] = _merge_job(self.jobs.get(event.job.id), event.job)
+            changes.jobs.add(event.job.id)
+        elif isinstance(event, PermissionAsked):
+            self.permissions[event.request.id] = event.request
+            changes.permissions.add(event.request.id)
+        elif isinstance(event, PermissionReplied):
+            if self.permissions.pop(event.request_id, None) is not None:
+                changes.permissions_removed.add(event.request_id)
+        elif isinstance(event, QuestionAsked):
+            self.questions[event.question.id] = event.question
+            changes.questions.add(event.question.id)
+        elif isinstance(event, QuestionResolved):
+            if self.questions.pop(event.request_id, None) is not None:
+                changes.questions_removed.add(event.request_id)
+        elif isinstance(event, SessionUpdated):
+            self.sessions[event.info.id] = event.info
+            changes.sessions.add(event.info.id)
+        elif isinstance(event, SessionDeleted):
+            self._remove_session(event.session_id, changes)
+        elif isinstance(event, MessageRemoved):
+            entries = self.messages.get(event.session_id)
+            if entries is not None and entries.pop(event.message_id, None) is not None:
+                changes.messages.add(event.session_id)
+        elif isinstance(event, PartRemoved):
+            self._remove_part(event, changes)
+        elif isinstance(event, LoopUpdated):
+            if event.loop is None:
+                self.loops.pop(event.session_id, None)
+            else:
+                self.loops[event.session_id] = event.loop
+            changes.loops.add(event.session_id)
+            changes.sessions.add(event.session_id)
+        elif isinstance(event, TodoUpdated):
+            self.todos[event.session_id] = list(event.todos)
+            changes.todos.add(event.session_id)
+        elif isinstance(event, SessionErrored):
+            message = event.error.message if event.error else "error"
+            if event.session_id:
+                self.last_errors[event.session_id] = message
+                changes.sessions.add(event.session_id)
+            changes.errors.append((event.session_id, message))
+        elif isinstance(event, SessionDiffChanged):
+            changes.diffs.add(event.session_id)
+        elif isinstance(event, VcsBranchUpdated):
+            self.branch = event.branch
+            changes.branch = True
+        # Anything else (heartbeats, LSP, unknown types) changes nothing we show.
+
+    def _set_status(self, session_id: str, status: SessionStatus, changes: Changes) -> None:
+        if status.type == "idle":
+            if self.statuses.pop(session_id, None) is None:
+                return
+        else:
+            if self.statuses.get(session_id) == status:
+                return
+            self.statuses[session_id] = status
+            self.last_errors.pop(session_id, None)
+        changes.sessions.add(session_id)
+
+    def _entries(self, session_id: str) -> OrderedDict[str, MessageEntry]:
+        entries = self.messages.get(session_id)
+        if entries is None:
+            entries = self.messages[session_id] = OrderedDict()
+        return entries
+
+    def _trim(self, entries: OrderedDict[str, MessageEntry]) -> None:
+        while len(entries) > self.message_limit:
+            entries.popitem(last=False)
+
+    def _upsert_message(self, info: Message, changes: Changes) -> None:
+        session_id = info.session_id
+        if not session_id:
+            return
+        entries = self._entries(session_id)
+        entry = entries.get(info.id)
+        if entry is None:
+            entries[info.id] = MessageEntry(info)
+            self._trim(entries)
+        else:
+            entry.info = info
+        self.stats.setdefault(session_id, SessionStats()).record(info)
+        changes.messages.add(session_id)
+        changes.sessions.add(session_id)
+
+    def _upsert_part(self, part: PartBase, changes: Changes) -> None:
+        session_id, message_id = part.session_id, part.message_id
+        if not session_id or not message_id:
+            return
+        entries = self._entries(session_id)
+        entry = entries.get(message_id)
+        if entry is None:
+            # A part can arrive before its message: hold it under a placeholder.
+            entry = entries[message_id] = MessageEntry(Message(id=message_id, sessionID=session_id))
+            self._trim(entries)
+        entry.upsert_part(part)
+        changes.messages.add(session_id)
+
+    def _remove_part(self, event: PartRemoved, changes: Changes) -> None:
+        if not event.session_id:
+            return
+        entries = self.messages.get(event.session_id)
+        if not entries:
+            return
+        targets = [entries[event.message_id]] if event.message_id in entries else list(entries.values())
+        for entry in targets:
+            if entry.parts.pop(event.part_id, None) is not None:
+                changes.messages.add(event.session_id)
+                return
+
+    def _remove_session(self, session_id: str, changes: Changes) -> None:
+        self.sessions.pop(session_id, None)
+        self.statuses.pop(session_id, None)
+        self.stats.pop(session_id, None)
+        self.messages.pop(session_id, None)
+        self.loops.pop(session_id, None)
+        self.todos.pop(session_id, None)
+        self.last_errors.pop(session_id, None)
+        for gate_id in [k for k, p in self.permissions.items() if p.session_id == session_id]:
+            del self.permissions[gate_id]
+            changes.permissions_removed.add(gate_id)
+        for gate_id in [k for k, q in self.questions.items() if q.session_id == session_id]:
+            del self.questions[gate_id]
+            changes.questions_removed.add(gate_id)
+        for job_id in [k for k, j in self.jobs.items() if j.session_id == session_id]:
+            del self.jobs[job_id]
+            changes.jobs.add(job_id)
+        changes.sessions_removed.add(session_id)
+
+    # --- messages loaded over REST -------------------------------------------------------
+
+    def load_messages(self, session_id: str, messages: Iterable[MessageWithParts]) -> Changes:
+        """Fold in messages listed over REST (oldest first), e.g. when a stream opens."""
+        changes = Changes()
+        for item in messages:
+            self._upsert_message(item.info, changes)
+            entry = self._entries(session_id).get(item.info.id)
+            if entry is not None:
+                for part in item.parts:
+                    entry.upsert_part(part)
+        changes.messages.add(session_id)
+        return changes
+
+    def replace_message(self, session_id: str, item: MessageWithParts) -> Changes:
+        """A message stream's snapshot: the message and exactly these parts."""
+        changes = Changes()
+        self._upsert_message(item.info.model_copy(update={"session_id": session_id}), changes)
+        entry = self._entries(session_id).get(item.info.id)
+        if entry is not None:
+            entry.parts = {part.id: part for part in item.parts}
+        changes.messages.add(session_id)
+        return changes
+
+    # --- resync --------------------------------------------------------------------------
+
+    def resync(self, snapshot: Snapshot) -> Changes:
+        """Replace the listed state with ``snapshot``, reporting only what differs.
+
+        Sessions, statuses and gates are replaced wholesale (a gate missing from the
+        listing was answered while we were away; a new one appears). Messages, stats
+        and jobs of sessions that still exist are kept: the streams refresh them.
+        """
+        changes = Changes(resynced=True)
+        listed = {s.id: s for s in snapshot.sessions}
+        for session_id in list(self.sessions):
+            if session_id not in listed:
+                self._remove_session(session_id, changes)
+        for session_id, session in listed.items():
+            if self.sessions.get(session_id) != session:
+                self.sessions[session_id] = session
+                changes.sessions.add(session_id)
+        statuses = {k: v for k, v in snapshot.statuses.items() if v.type != "idle"}
+        for session_id in set(self.statuses) | set(statuses):
+            if self.statuses.get(session_id) != statuses.get(session_id):
+                changes.sessions.add(session_id)
+        self.statuses = statuses
+        _replace_gates(self.permissions, snapshot.permissions, changes.permissions, changes.permissions_removed)
+        _replace_gates(self.questions, snapshot.questions, changes.questions, changes.questions_removed)
+        if snapshot.jobs is not None:
+            for job in snapshot.jobs:
+                if self.jobs.get(job.id) != job:
+                    self.jobs[job.id] = job
+                    changes.jobs.add(job.id)
+        if snapshot.loops is not None:
+            for session_id, loop in snapshot.loops.items():
+                if self.loops.get(session_id) != loop:
+                    if loop is None:
+                        self.loops.pop(session_id, None)
+                    else:
+                        self.loops[session_id] = loop
+                    changes.loops.add(session_id)
+                    changes.sessions.add(session_id)
+        return changes
+
+
+def _replace_gates(current: dict, listed: list, changed: set[str], removed: set[str]) -> None:
+    fresh = {item.id: item for item in listed}
+    for gate_id in [k for k in current if k not in fresh]:
+        del current[gate_id]
+        removed.add(gate_id)
+    for gate_id, item in fresh.items():
+        if current.get(gate_id) != item:
+            changed.add(gate_id)
+        current[gate_id] = item
+    # Keep arrival order for the ones we had; new ones go after them (dict order).
+
+
+def _merge_job(old: Job | None, new: Job) -> Job:
+    """A job event may carry only some fields; keep what it leaves out."""
+    if old is None:
+        return new
+    update = {name: getattr(new, name) for name in new.model_fields_set}
+    return old.model_copy(update=update)

@@ -1,0 +1,1 @@
+"""The Textual side: the app, its screens, widgets and the Messages workers post."""
