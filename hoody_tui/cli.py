@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help="start the bundled reference server and connect to it")
     parser.add_argument("--seed", type=int, default=1, help="scenario seed for --demo (default 1)")
+    parser.add_argument("--theme", help="Textual theme, e.g. textual-dark, textual-light, nord")
     return parser
 
 
@@ -104,9 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = Target(server.url, server.workspace, None, False, "/api/v1")
         else:
             target = resolve_target(args)
-        from .app import HoodyApp
+        from .ui.app import AppOptions, HoodyApp
 
-        app = HoodyApp(target)
+        options = AppOptions(
+            url=target.url, workspace=target.workspace, token=target.token, insecure=target.insecure,
+            api_prefix=target.api_prefix, theme=args.theme, server_label="demo" if args.demo else None,
+        )
+        app = HoodyApp(options)
+        if args.theme and args.theme not in app.available_themes:
+            raise UsageError(f"unknown theme {args.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
         app.run()
         return app.return_code or 0
     except UsageError as exc:

@@ -1,16 +1,22 @@
-"""Textual Messages posted by the event worker; widgets react to these, never to HTTP."""
+"""Textual Messages: how the event worker and the action workers report to the widgets.
+
+Widgets never call HTTP. A message that only says "this changed, redraw" can replace
+an older one still waiting in the queue (``can_replace``), taking its ids along, so a
+UI that falls behind catches up in one step instead of replaying every batch.
+"""
 
 from __future__ import annotations
 
 from textual.message import Message
 
-from ..events.items import ConnectionState, StreamItem
+from ..events.items import ConnectionState
+from ..store.changes import Changes
 
-__all__ = ["ConnectionChanged", "StreamBatch"]
+__all__ = ["ConnectionChanged", "StoreChanged", "StreamNotice", "ActionDone", "ActionFailed"]
 
 
 class ConnectionChanged(Message):
-    """The workspace stream's connection state changed (latest wins)."""
+    """The workspace stream's connection state (latest wins)."""
 
     def __init__(self, state: ConnectionState) -> None:
         super().__init__()
@@ -20,9 +26,43 @@ class ConnectionChanged(Message):
         return isinstance(message, ConnectionChanged)
 
 
-class StreamBatch(Message):
-    """Items that arrived together on the workspace stream, in order."""
+class StoreChanged(Message):
+    """The store changed; ``changes`` says which ids of which kinds. Merges with a
+    pending one so the UI redraws once per frame however many batches arrived."""
 
-    def __init__(self, items: list[StreamItem]) -> None:
+    def __init__(self, changes: Changes) -> None:
         super().__init__()
-        self.items = items
+        self.changes = changes
+
+    def can_replace(self, message: Message) -> bool:
+        if isinstance(message, StoreChanged):
+            self.changes = message.changes.merge(self.changes)
+            return True
+        return False
+
+
+class StreamNotice(Message):
+    """Something about the stream worth telling the user (a skipped frame, a resync failure)."""
+
+    def __init__(self, text: str, *, severity: str = "warning") -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity
+
+
+class ActionDone(Message):
+    """A user action's request succeeded; ``text`` says what happened."""
+
+    def __init__(self, action: str, text: str) -> None:
+        super().__init__()
+        self.action = action
+        self.text = text
+
+
+class ActionFailed(Message):
+    """A user action's request failed; ``text`` is the readable reason."""
+
+    def __init__(self, action: str, text: str) -> None:
+        super().__init__()
+        self.action = action
+        self.text = text

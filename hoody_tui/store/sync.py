@@ -1,0 +1,51 @@
+"""Listing the workspace over REST for a resync (list-then-watch), without Textual."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..api.client import HoodyClient
+from ..api.errors import HoodyError, NotFound
+from ..api.jobs import Job
+from ..api.loops import Loop
+from ..api.sessions import Session
+from .state import Snapshot
+
+__all__ = ["fetch_snapshot", "DETAIL_SESSIONS"]
+
+DETAIL_SESSIONS = 50
+"""Jobs and loops are per-session routes: list them for this many most recent sessions."""
+
+
+async def fetch_snapshot(
+    client: HoodyClient, *, detail_sessions: int = DETAIL_SESSIONS, concurrency: int = 8
+) -> Snapshot:
+    """Everything a resync replaces: sessions, statuses and gates, then the active jobs
+    and loops of the most recently updated sessions (a session deleted meanwhile is skipped)."""
+    sessions, statuses, permissions, questions = await asyncio.gather(
+        client.list_sessions(), client.session_statuses(), client.pending_permissions(), client.questions()
+    )
+    recent = sorted(sessions, key=lambda s: s.updated_ms or 0, reverse=True)[:detail_sessions]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def details(session: Session) -> tuple[str, list[Job], Loop | None]:
+        async with gate:
+            try:
+                jobs = [job async for job in client.iter_jobs(session.id, status="all")]
+                loop = await client.get_loop(session.id)
+            except NotFound:
+                return session.id, [], None
+            return session.id, jobs, loop
+
+    results = await asyncio.gather(*(details(s) for s in recent), return_exceptions=True)
+    jobs: list[Job] = []
+    loops: dict[str, Loop | None] = {}
+    for result in results:
+        if isinstance(result, HoodyError):
+            raise result
+        if isinstance(result, BaseException):
+            raise result
+        session_id, session_jobs, loop = result
+        jobs.extend(session_jobs)
+        loops[session_id] = loop
+    return Snapshot(sessions, statuses, permissions, questions, jobs=jobs, loops=loops)

@@ -1,0 +1,327 @@
+"""The Textual app: a status bar, four views (1 sessions, 2 stream, 3 jobs, 4 gates)
+and the one worker that keeps the store current.
+
+The data source is injected (``client``), the clock too, so tests can drive the app
+against the reference server or post the same Messages the worker posts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer
+
+from ..api.client import HoodyClient
+from ..api.errors import HoodyError
+from ..store.changes import Changes
+from ..store.state import WorkspaceStore
+from ..store.sync import fetch_snapshot
+from ..text import neutralise, shorten
+from ..paths import stylesheet
+from .messages import ActionDone, ActionFailed, ConnectionChanged, StoreChanged, StreamNotice
+from .screens.confirm import ConfirmScreen
+from .screens.details import DetailsScreen
+from .screens.help import HelpScreen
+from .views.gates import GatesView
+from .views.jobs import JobsView
+from .views.sessions import SessionsView
+from .views.stream import StreamView
+from .widgets.status_bar import StatusBar
+from .worker import EventPump
+
+__all__ = ["HoodyApp", "AppOptions", "VIEWS"]
+
+VIEWS = ("sessions", "stream", "jobs", "gates")
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """What the app connects to and how it looks."""
+
+    url: str
+    workspace: str
+    token: str | None = None
+    insecure: bool = False
+    api_prefix: str = "/api/v1"
+    theme: str | None = None
+    server_label: str | None = None
+
+    def __repr__(self) -> str:
+        return f"AppOptions(url={self.url!r}, workspace={self.workspace!r}, token={'set' if self.token else 'none'})"
+
+
+class HoodyApp(App[int]):
+    CSS_PATH = [stylesheet("app.tcss")]
+    TITLE = "hoody-tui"
+    BINDINGS = [
+        Binding("1", "show('sessions')", "Sessions", id="app.sessions", tooltip="All sessions of the workspace"),
+        Binding("2", "show('stream')", "Stream", id="app.stream", tooltip="The selected session's messages, live"),
+        Binding("3", "show('jobs')", "Jobs", id="app.jobs", tooltip="Background jobs"),
+        Binding("4", "show('gates')", "Gates", id="app.gates", tooltip="Permission requests and questions waiting for you"),
+        Binding("escape", "back", "Back", id="app.back", tooltip="Go back (clears a session filter first)"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Keys for what is focused"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave hoody-tui"),
+    ]
+
+    def __init__(
+        self,
+        options: AppOptions,
+        *,
+        client: HoodyClient | None = None,
+        clock: Callable[[], float] = time.time,
+        start_worker: bool = True,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.clock = clock
+        self.client = client or HoodyClient(
+            options.url, options.workspace, options.token,
+            api_prefix=options.api_prefix, verify=not options.insecure,
+        )
+        self.store = WorkspaceStore()
+        self.start_worker = start_worker
+        self.current_view = "sessions"
+        self._dirty: set[str] = set()
+        self._previous_view = "sessions"
+        if options.theme and options.theme in self.available_themes:
+            self.theme = options.theme
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        label = self.options.server_label or self.options.url
+        yield StatusBar(label, self.options.workspace, clock=self.clock, insecure=self.options.insecure)
+        with ContentSwitcher(initial="sessions", id="views"):
+            yield SessionsView(self.store, clock=self.clock, id="sessions")
+            yield StreamView(self.store, id="stream")
+            yield JobsView(self.store, clock=self.clock, id="jobs")
+            yield GatesView(self.store, clock=self.clock, id="gates")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, lambda _theme: refresh_all(self))
+        self.sessions_view.focus_table()
+        if self.start_worker:
+            self.consume_events()
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    @property
+    def sessions_view(self) -> SessionsView:
+        return self.query_one(SessionsView)
+
+    @property
+    def stream_view(self) -> StreamView:
+        return self.query_one(StreamView)
+
+    @property
+    def jobs_view(self) -> JobsView:
+        return self.query_one(JobsView)
+
+    @property
+    def gates_view(self) -> GatesView:
+        return self.query_one(GatesView)
+
+    def view(self, name: str):  # noqa: ANN201
+        return self.query_one(f"#{name}")
+
+    # --- the event worker ----------------------------------------------------------------
+
+    @work(exclusive=True, group="events", name="event worker")
+    async def consume_events(self) -> None:
+        pump = EventPump(self.client.events(), self.store, self.post_message, lambda: fetch_snapshot(self.client))
+        await pump.run()
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        self.query_one(StatusBar).connection = message.state
+        if message.state.phase == "unauthorized":
+            self.notify(
+                "The server rejected the token. Set HOODY_TOKEN or use --token-file, then restart.",
+                title="Token rejected", severity="error", timeout=30,
+            )
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        changes = message.changes
+        bar = self.query_one(StatusBar)
+        store = self.store
+        bar.busy = store.busy_count()
+        bar.jobs = store.active_jobs()
+        bar.gates = len(store.permissions) + len(store.questions)
+        with self.batch_update():
+            for name in VIEWS:
+                if name == self.current_view:
+                    self.view(name).apply_changes(changes)
+                else:
+                    self._dirty.add(name)
+        for session_id, text in changes.errors[:3]:
+            session = store.sessions.get(session_id or "")
+            where = shorten((session.title if session else None) or session_id or "workspace", 40)
+            self.notify(neutralise(shorten(text, 200)), title=f"Error in {where}", severity="error")
+
+    def on_stream_notice(self, message: StreamNotice) -> None:
+        self.notify(message.text, severity=message.severity, timeout=6)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, timeout=4)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.text, severity="error", timeout=10)
+
+    # --- navigation ----------------------------------------------------------------------
+
+    def action_show(self, name: str) -> None:
+        if name == "gates" and self.current_view == "stream":
+            self.gates_view.session_filter = self.stream_view.session_id
+            self._dirty.add("gates")
+        elif name == "gates":
+            self.gates_view.session_filter = None
+            self._dirty.add("gates")
+        if name != self.current_view:
+            self._previous_view = self.current_view
+        self.current_view = name
+        self.query_one(ContentSwitcher).current = name
+        view = self.view(name)
+        if name in self._dirty:
+            self._dirty.discard(name)
+            if name == "stream":
+                view.show_session(view.session_id)
+            else:
+                view.refresh_rows(None)
+        view.focus_table()
+
+    def action_back(self) -> None:
+        if self.current_view == "gates" and self.gates_view.session_filter:
+            self.gates_view.session_filter = None
+            self.gates_view.refresh_rows(None)
+            return
+        if self.current_view != "sessions":
+            self.action_show("stream" if self.current_view == "gates" and self._previous_view == "stream" else "sessions")
+
+    def on_sessions_view_open(self, message: SessionsView.Open) -> None:
+        self.open_stream(message.session_id)
+
+    def open_stream(self, session_id: str) -> None:
+        self.stream_view.show_session(session_id)
+        self.action_show("stream")
+        self.load_messages(session_id)
+
+    @work(group="load-messages", exclusive=True)
+    async def load_messages(self, session_id: str) -> None:
+        try:
+            messages = await self.client.messages(session_id)
+        except HoodyError as exc:
+            self.post_message(ActionFailed("load-messages", str(exc)))
+            return
+        self.post_message(StoreChanged(self.store.load_messages(session_id, messages)))
+
+    # --- help and palette ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        ours: list[tuple[str, str, str]] = []
+        builtin: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            row = (self.get_key_display(binding), binding.description, active.tooltip or binding.tooltip)
+            # Our own bindings (they all have ids) first, then the widgets' standard keys.
+            (ours if binding.id else builtin).append(row)
+        rows = ours + builtin
+        focused = self.focused
+        where = {"sessions": "Sessions", "stream": "Stream", "jobs": "Jobs", "gates": "Gates"}[self.current_view]
+        title = f"Keys in {where}" + (f" ({type(focused).__name__})" if focused else "")
+        self.push_screen(HelpScreen(title, rows))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, text in (("sessions", "Sessions"), ("stream", "Stream"), ("jobs", "Jobs"), ("gates", "Gates")):
+            yield SystemCommand(f"Go to {text}", f"Show the {text.lower()} view", lambda n=name: self.action_show(n))
+        for session in list(self.store.sessions.values())[:200]:
+            title = shorten(session.title or session.id, 60)
+            yield SystemCommand(f"Open session: {title}", session.id, lambda s=session.id: self.open_stream(s))
+
+    # --- session actions -----------------------------------------------------------------
+
+    def on_sessions_view_act(self, message: SessionsView.Act) -> None:
+        self._session_action(message.action, message.session_id)
+
+    def on_stream_view_act(self, message: StreamView.Act) -> None:
+        self._session_action(message.action, message.session_id)
+
+    def _session_action(self, action: str, session_id: str) -> None:
+        session = self.store.sessions.get(session_id)
+        title = shorten((session.title if session else None) or session_id, 60)
+        if action == "abort":
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.abort_session(session_id, title)
+
+            self.push_screen(ConfirmScreen(f"Abort the current turn of “{title}”?"), confirmed)
+        else:
+            self.show_details(action, session_id, title)
+
+    @work(group="session-action")
+    async def abort_session(self, session_id: str, title: str) -> None:
+        try:
+            await self.client.abort(session_id)
+        except HoodyError as exc:
+            self.post_message(ActionFailed("abort", str(exc)))
+            return
+        self.post_message(ActionDone("abort", f"Aborted the turn of “{title}”"))
+
+    @work(group="session-details", exclusive=True)
+    async def show_details(self, kind: str, session_id: str, title: str) -> None:
+        try:
+            body = await self._details_text(kind, session_id)
+        except HoodyError as exc:
+            self.post_message(ActionFailed(kind, str(exc)))
+            return
+        self.push_screen(DetailsScreen(f"{kind.capitalize()} of “{title}”", body))
+
+    async def _details_text(self, kind: str, session_id: str) -> Text:
+        text = Text()
+        if kind == "todo":
+            todos = await self.client.session_todo(session_id)
+            for todo in todos:
+                mark = {"completed": "✓", "in_progress": "▶", "cancelled": "⊘"}.get(todo.status or "", "○")
+                text.append(f"{mark} {neutralise(todo.content or '')}")
+                if todo.priority:
+                    text.append(f"  ({todo.priority})", style="dim")
+                text.append("\n")
+            if not todos:
+                text.append("No todo items.")
+        elif kind == "diff":
+            files = await self.client.session_diff(session_id)
+            for diff in files:
+                text.append(neutralise(diff.file or "?"), style="bold")
+                text.append(f"  +{diff.additions or 0} -{diff.deletions or 0}\n")
+            if not files:
+                text.append("No changes.")
+        else:
+            summary = await self.client.session_summary(session_id)
+            for key, value in summary.to_json_dict().items():
+                text.append(f"{key}: ", style="bold")
+                text.append(neutralise(str(value)) + "\n")
+        return text
+
+
+def refresh_all(app: HoodyApp, changes: Changes | None = None) -> None:
+    """Redraw every view from the store (used after a theme change)."""
+    for name in VIEWS:
+        view = app.view(name)
+        if name == "stream":
+            view.show_session(view.session_id)
+        else:
+            view._cells = {}  # noqa: SLF001  force every cell to be written again
+            view._keys = []  # noqa: SLF001
+            view.refresh_rows(changes)

@@ -1,0 +1,142 @@
+"""What the four views share: a filterable table keyed by ids, updated by diff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from ...store.changes import Changes
+from ...store.state import WorkspaceStore
+from ..widgets.filter_input import FilterInput
+
+__all__ = ["TableView", "Row"]
+
+Row = tuple[str, Sequence[Any], str]
+"""``(key, cells, search_text)`` of one table row."""
+
+
+class TableView(Vertical):
+    """A view that is a titled, filterable DataTable whose rows are keyed by id.
+
+    Subclasses say which columns they have (``COLUMNS``), build their rows from the
+    store (``rows``), and which changes concern them (``concerns``). Rows are
+    updated cell by cell when the set and order of keys is unchanged, rebuilt
+    otherwise, and the cursor stays on the same key either way.
+    """
+
+    COLUMNS: Sequence[tuple[str, str, int | None]] = ()  # (key, label, width)
+    EMPTY_TEXT = "Nothing here yet."
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="view.filter", tooltip="Filter the rows of this list"),
+    ]
+
+    def __init__(self, store: WorkspaceStore, *, clock: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.clock = clock
+        self.filter_text = ""
+        self._keys: list[str] = []
+        self._cells: dict[str, tuple[Any, ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="view-title")
+        yield FilterInput()
+        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=False, classes="view-table")
+        for key, label, width in self.COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield Static(self.EMPTY_TEXT, classes="view-empty")
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one(DataTable)
+
+    def on_mount(self) -> None:
+        self.refresh_rows(None)
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    # --- subclass hooks ------------------------------------------------------------------
+
+    def rows(self) -> list[Row]:
+        raise NotImplementedError
+
+    def concerns(self, changes: Changes) -> bool:
+        return True
+
+    def title_text(self, shown: int, total: int) -> str:
+        return ""
+
+    # --- diffing -------------------------------------------------------------------------
+
+    @property
+    def selected_key(self) -> str | None:
+        table = self.table
+        if not self._keys or table.cursor_row < 0 or table.cursor_row >= len(self._keys):
+            return None
+        return self._keys[table.cursor_row]
+
+    def apply_changes(self, changes: Changes) -> None:
+        if self.concerns(changes):
+            self.refresh_rows(changes)
+
+    def refresh_rows(self, changes: Changes | None) -> None:
+        """Bring the table in line with the store (all rows are rebuilt as values;
+        only cells that differ are written)."""
+        if not self.is_mounted:
+            return
+        table = self.table
+        all_rows = self.rows()
+        text = self.filter_text
+        rows = [r for r in all_rows if not text or text in r[2]] if text else all_rows
+        keys = [key for key, _, _ in rows]
+        selected = self.selected_key
+        if keys != self._keys:
+            table.clear()
+            self._cells = {}
+            for key, cells, _ in rows:
+                table.add_row(*cells, key=key)
+                self._cells[key] = tuple(cells)
+            self._keys = keys
+            if selected in keys:
+                table.move_cursor(row=keys.index(selected), animate=False)
+        else:
+            columns = [key for key, _, _ in self.COLUMNS]
+            for key, cells, _ in rows:
+                old = self._cells.get(key)
+                new = tuple(cells)
+                if old == new:
+                    continue
+                for index, value in enumerate(new):
+                    if old is None or _differs(old[index], value):
+                        try:
+                            table.update_cell(key, columns[index], value)
+                        except (CellDoesNotExist, RowDoesNotExist):
+                            pass
+                self._cells[key] = new
+        self.query_one(".view-title", Static).update(self.title_text(len(rows), len(all_rows)))
+        self.query_one(".view-empty", Static).display = not rows
+
+    # --- filter --------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open()
+
+    def on_filter_input_changed(self, message: FilterInput.Changed) -> None:
+        message.stop()
+        self.filter_text = message.value
+        self.refresh_rows(None)
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain != b.plain or a.spans != b.spans or a.style != b.style
+    return a != b

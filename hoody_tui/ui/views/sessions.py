@@ -1,0 +1,145 @@
+"""Sessions: every session of the workspace, forks indented under their parent."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+
+from ...api.sessions import Session
+from ...store.changes import Changes
+from ...text import shorten
+from ..format import STATUS_ICONS, count, money, relative_time
+from ..theme import STATUS_COLOR, theme_color
+from .base import Row, TableView
+
+__all__ = ["SessionsView"]
+
+
+class SessionsView(TableView):
+    COLUMNS = (
+        ("status", "Status", 8),
+        ("title", "Title", 30),
+        ("agent", "Agent", 9),
+        ("model", "Model", 22),
+        ("tokens", "Tokens", 7),
+        ("cost", "Cost", 7),
+        ("active", "Active", 6),
+        ("gates", "Gates", 5),
+        ("loop", "Loop", 6),
+    )
+    EMPTY_TEXT = "No sessions in this workspace yet."
+    BINDINGS = [
+        Binding("enter", "open", "Open stream", id="sessions.open", tooltip="Watch this session's messages live"),
+        Binding("A", "abort", "Abort", id="sessions.abort", tooltip="Stop the agent's current turn (asks first)"),
+        Binding("t", "details('todo')", "Todo", id="sessions.todo", tooltip="Show the session's todo list"),
+        Binding("d", "details('diff')", "Diff", id="sessions.diff", tooltip="Show the files the session changed"),
+        Binding("s", "details('summary')", "Summary", id="sessions.summary", tooltip="Show the session's summary"),
+    ]
+
+    class Open(Message):
+        def __init__(self, session_id: str) -> None:
+            super().__init__()
+            self.session_id = session_id
+
+    class Act(Message):
+        """The user asked for an action on a session (handled by the app's workers)."""
+
+        def __init__(self, action: str, session_id: str) -> None:
+            super().__init__()
+            self.action = action
+            self.session_id = session_id
+
+    def concerns(self, changes: Changes) -> bool:
+        return bool(changes.sessions or changes.sessions_removed or changes.gates or changes.loops or changes.resynced)
+
+    def title_text(self, shown: int, total: int) -> str:
+        suffix = f" (filter: {self.filter_text}, {shown} shown)" if self.filter_text else ""
+        return f"Sessions {total}{suffix}"
+
+    def ordered(self) -> list[tuple[Session, int]]:
+        """Sessions as a tree: roots most recently active first, forks under their parent."""
+        store = self.store
+        sessions = store.sessions
+
+        def recency(s: Session) -> int:
+            stats = store.stats.get(s.id)
+            return max((stats.last_activity or 0) if stats else 0, s.updated_ms or 0)
+
+        children: dict[str, list[Session]] = {}
+        roots = []
+        for s in sessions.values():
+            if s.parent_id and s.parent_id in sessions and s.parent_id != s.id:
+                children.setdefault(s.parent_id, []).append(s)
+            else:
+                roots.append(s)
+        out: list[tuple[Session, int]] = []
+        seen: set[str] = set()
+
+        def walk(s: Session, depth: int) -> None:
+            if s.id in seen:
+                return
+            seen.add(s.id)
+            out.append((s, depth))
+            for child in sorted(children.get(s.id, ()), key=lambda c: (c.time.created if c.time else 0) or 0):
+                walk(child, depth + 1)
+
+        for root in sorted(roots, key=lambda s: (-recency(s), s.id)):
+            walk(root, 0)
+        return out
+
+    def rows(self) -> list[Row]:
+        store = self.store
+        app = self.app
+        now = self.clock()
+        rows: list[Row] = []
+        for session, depth in self.ordered():
+            sid = session.id
+            status = store.status(sid).type
+            if sid in store.last_errors and status == "idle":
+                status = "error"
+            icon = STATUS_ICONS.get(status, "?")
+            status_cell = Text(f"{icon} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground")))
+            title = session.title or sid
+            prefix = "  " * (depth - 1) + "└ " if depth else ""
+            title_cell = Text(prefix + shorten(title, 30 - len(prefix)))
+            stats = store.stats.get(sid)
+            gates = store.gate_count(sid)
+            gates_cell = Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text("")
+            loop = store.loops.get(sid)
+            last = max((stats.last_activity or 0) if stats else 0, session.updated_ms or 0) or None
+            cells = (
+                status_cell,
+                title_cell,
+                shorten(stats.agent or "", 9) if stats else "",
+                shorten(stats.model or "", 22) if stats else "",
+                count(stats.tokens) if stats else "-",
+                money(stats.cost) if stats else "-",
+                relative_time(last, now),
+                gates_cell,
+                loop.progress_label if loop else "",
+            )
+            search = f"{title} {sid} {status} {stats.agent or '' if stats else ''} {stats.model or '' if stats else ''}".lower()
+            rows.append((sid, cells, search))
+        return rows
+
+    def on_data_table_row_selected(self, event) -> None:
+        """Enter on the table (DataTable's own binding) opens the stream."""
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        key = self.selected_key
+        if key:
+            self.post_message(self.Open(key))
+
+    def action_abort(self) -> None:
+        key = self.selected_key
+        if key:
+            self.post_message(self.Act("abort", key))
+
+    def action_details(self, kind: str) -> None:
+        key = self.selected_key
+        if key:
+            self.post_message(self.Act(kind, key))
+

@@ -1,0 +1,1 @@
+"""Reusable widgets: the status bar, the filter box, the message view."""

@@ -1,0 +1,253 @@
+"""The live message stream of one session: messages and their parts as widgets,
+updated in place by part id, with a follow mode that turns off when the user
+scrolls up and shows "+N new" until they come back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Collapsible, Markdown, Static
+
+from ...api.messages import (
+    GenericPart,
+    PartBase,
+    ReasoningPart,
+    StepFinishPart,
+    StepStartPart,
+    TextPart,
+    ToolPart,
+)
+from ...store.state import MessageEntry
+from ...text import neutralise, shorten
+from ..format import STATUS_ICONS, count, duration, money
+
+__all__ = ["MessageList", "MessageBlock", "tool_summary"]
+
+MAX_OUTPUT_CHARS = 20_000
+
+
+def _safe_id(prefix: str, raw: str) -> str:
+    return prefix + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in raw)
+
+
+def tool_summary(part: ToolPart) -> str:
+    """``✓ bash  ls -la  120ms``: status icon, tool, title or main input, duration."""
+    state = part.state
+    icon = STATUS_ICONS.get(state.status, "?")
+    title = state.title
+    if not title and isinstance(state.input, dict):
+        for key in ("command", "filePath", "filepath", "path", "url", "pattern", "description"):
+            value = state.input.get(key)
+            if isinstance(value, str) and value:
+                title = value
+                break
+    took = duration(state.duration_ms) if state.duration_ms is not None else ""
+    return shorten(f"{icon} {part.tool or 'tool'}  {title or ''}  {took}".rstrip(), 100)
+
+
+def _tool_body(part: ToolPart) -> Text:
+    state = part.state
+    text = Text()
+    if state.input is not None:
+        text.append("input\n", style="bold")
+        try:
+            rendered = json.dumps(state.input, indent=2, ensure_ascii=False)
+        except (TypeError, ValueError):
+            rendered = str(state.input)
+        text.append(neutralise(rendered) + "\n")
+    if state.output:
+        output = state.output
+        text.append("output\n", style="bold")
+        if len(output) > MAX_OUTPUT_CHARS:
+            text.append(neutralise(output[:MAX_OUTPUT_CHARS]))
+            text.append(f"\n… {len(output) - MAX_OUTPUT_CHARS:,} more characters not shown\n", style="italic")
+        else:
+            text.append(neutralise(output))
+    if state.error:
+        text.append("error\n", style="bold")
+        text.append(neutralise(state.error))
+    if not text.plain:
+        text.append(state.status, style="italic")
+    return text
+
+
+class PartView(Vertical):
+    """One part; ``show(part)`` updates it in place."""
+
+    def __init__(self, part: PartBase, *, role: str | None, **kwargs: Any) -> None:
+        super().__init__(classes=f"part part-{part.type}", **kwargs)
+        self.part = part
+        self.role = role
+
+    def compose(self) -> ComposeResult:
+        part = self.part
+        if isinstance(part, TextPart):
+            if self.role == "user":
+                yield Static(Text(neutralise(part.text)), classes="user-text")
+            else:
+                yield Markdown(neutralise(part.text), classes="assistant-text")
+        elif isinstance(part, ReasoningPart):
+            with Collapsible(title="reasoning", collapsed=True, classes="reasoning"):
+                yield Static(Text(neutralise(part.text)), classes="reasoning-text")
+        elif isinstance(part, ToolPart):
+            with Collapsible(title=tool_summary(part), collapsed=True, classes=f"tool tool-{part.state.status}"):
+                yield Static(_tool_body(part), classes="tool-body")
+        elif isinstance(part, StepFinishPart):
+            yield Static(self._step_text(part), classes="step-finish")
+        elif isinstance(part, StepStartPart):
+            yield Static("", classes="step-start")
+        else:
+            kind = part.type if isinstance(part, GenericPart) else part.type
+            yield Static(Text(f"[{neutralise(kind)}]"), classes="part-other")
+
+    @staticmethod
+    def _step_text(part: StepFinishPart) -> Text:
+        tokens = count(part.tokens.total) if part.tokens else "-"
+        return Text(f"── step done · {tokens} tokens · {money(part.cost)} ──")
+
+    def show(self, part: PartBase) -> None:
+        old, self.part = self.part, part
+        if isinstance(part, TextPart) and isinstance(old, TextPart):
+            if part.text == old.text:
+                return
+            if self.role == "user":
+                self.query_one(Static).update(Text(neutralise(part.text)))
+            else:
+                self.query_one(Markdown).update(neutralise(part.text))
+        elif isinstance(part, ReasoningPart) and isinstance(old, ReasoningPart):
+            self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
+        elif isinstance(part, ToolPart) and isinstance(old, ToolPart):
+            collapsible = self.query_one(Collapsible)
+            collapsible.title = tool_summary(part)
+            collapsible.set_class(True, f"tool-{part.state.status}")
+            if old.state.status != part.state.status:
+                collapsible.remove_class(f"tool-{old.state.status}")
+            self.query_one(".tool-body", Static).update(_tool_body(part))
+        elif isinstance(part, StepFinishPart):
+            self.query_one(Static).update(self._step_text(part))
+
+
+class MessageBlock(Vertical):
+    """One message: a header line and its parts."""
+
+    def __init__(self, entry: MessageEntry, **kwargs: Any) -> None:
+        role = entry.info.role or "assistant"
+        super().__init__(classes=f"message message-{role}", **kwargs)
+        self.entry = entry
+        self.message_id = entry.info.id
+        self._parts: dict[str, PartView] = {}
+        self._seen_parts: dict[str, PartBase] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._header(), classes="message-header")
+
+    def on_mount(self) -> None:
+        self.sync(self.entry)
+
+    def _header(self) -> Text:
+        info = self.entry.info
+        role = info.role or "message"
+        bits = [role]
+        if info.agent:
+            bits.append(info.agent)
+        if info.model_label:
+            bits.append(info.model_label)
+        if info.role == "assistant":
+            if info.tokens:
+                bits.append(f"{count(info.tokens.total)} tokens")
+            if info.cost:
+                bits.append(money(info.cost))
+            if not info.is_complete:
+                bits.append("…")
+        if info.error:
+            bits.append(f"error: {info.error.message}")
+        return Text(shorten(" · ".join(bits), 120))
+
+    def sync(self, entry: MessageEntry) -> int:
+        """Bring the parts in line with ``entry``; returns how many parts are new."""
+        self.entry = entry
+        self.query_one(".message-header", Static).update(self._header())
+        added = 0
+        role = entry.info.role
+        for part_id, part in entry.parts.items():
+            view = self._parts.get(part_id)
+            if view is None:
+                view = PartView(part, role=role, id=_safe_id("part-", part_id))
+                self._parts[part_id] = view
+                self.mount(view)
+                added += 1
+            elif self._seen_parts.get(part_id) is not part:
+                view.show(part)
+            self._seen_parts[part_id] = part
+        for part_id in [k for k in self._parts if k not in entry.parts]:
+            self._parts.pop(part_id).remove()
+            self._seen_parts.pop(part_id, None)
+        return added
+
+
+class MessageList(VerticalScroll):
+    """The messages of one session, following the newest unless the user scrolled up."""
+
+    follow: reactive[bool] = reactive(True, init=False)
+    unseen: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._blocks: dict[str, MessageBlock] = {}
+        self._session_id: str | None = None
+
+    def show_session(self, session_id: str | None, entries: list[MessageEntry]) -> None:
+        if session_id != self._session_id:
+            self._session_id = session_id
+            for block in self._blocks.values():
+                block.remove()
+            self._blocks = {}
+            self.follow = True
+            self.unseen = 0
+        self.sync(entries)
+
+    def sync(self, entries: list[MessageEntry]) -> int:
+        added = 0
+        wanted = {entry.info.id for entry in entries}
+        for message_id in [k for k in self._blocks if k not in wanted]:
+            self._blocks.pop(message_id).remove()
+        previous: Widget | None = None
+        for entry in entries:
+            block = self._blocks.get(entry.info.id)
+            if block is None:
+                block = MessageBlock(entry, id=_safe_id("msg-", entry.info.id))
+                self._blocks[entry.info.id] = block
+                if previous is None:
+                    self.mount(block, before=0) if self.children else self.mount(block)
+                else:
+                    self.mount(block, after=previous)
+                added += 1 + len(entry.parts)
+            elif block.is_mounted:
+                added += block.sync(entry)
+            previous = block
+        if added:
+            if self.follow:
+                self.call_after_refresh(self.scroll_end, animate=False)
+            else:
+                self.unseen += added
+        return added
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        at_end = new >= self.max_scroll_y - 1
+        if new < old and not at_end:
+            self.follow = False
+        elif at_end:
+            self.follow = True
+            self.unseen = 0
+
+    def resume_follow(self) -> None:
+        self.follow = True
+        self.unseen = 0
+        self.scroll_end(animate=False)

@@ -1,0 +1,92 @@
+"""The bar on top: server, workspace, connection state, busy sessions, active jobs,
+pending gates (highlighted when any wait) and the time."""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ...events.items import ConnectionState
+from ...text import one_line
+
+__all__ = ["StatusBar"]
+
+
+class StatusBar(Horizontal):
+    """Each figure is its own label so the stylesheet can colour it by state."""
+
+    connection: reactive[ConnectionState] = reactive(ConnectionState("connecting"), init=False)
+    busy: reactive[int] = reactive(0, init=False)
+    jobs: reactive[int] = reactive(0, init=False)
+    gates: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False) -> None:
+        super().__init__(id="status-bar")
+        self._server_label = server_label
+        self._workspace = workspace
+        self._clock = clock
+        self._insecure = insecure
+
+    def compose(self) -> ComposeResult:
+        yield Static("hoody-tui", id="sb-app")
+        yield Static(one_line(f"{self._server_label} / {self._workspace}"), id="sb-target")
+        if self._insecure:
+            yield Static("TLS OFF", id="sb-insecure")
+        yield Static("", id="sb-connection")
+        yield Static("", id="sb-busy")
+        yield Static("", id="sb-jobs")
+        yield Static("", id="sb-gates")
+        yield Static("", id="sb-clock")
+
+    def on_mount(self) -> None:
+        self._show_connection()
+        self._show_counts()
+        self._tick()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        self.query_one("#sb-clock", Static).update(_time.strftime("%H:%M:%S", _time.localtime(self._clock())))
+
+    def watch_connection(self) -> None:
+        self._show_connection()
+
+    def watch_busy(self) -> None:
+        self._show_counts()
+
+    def watch_jobs(self) -> None:
+        self._show_counts()
+
+    def watch_gates(self) -> None:
+        self._show_counts()
+
+    def _show_connection(self) -> None:
+        label = self.query_one("#sb-connection", Static)
+        state = self.connection
+        text = {
+            "live": "● live",
+            "connecting": "◌ connecting",
+            "unauthorized": "✕ token rejected",
+            "forbidden": "✕ forbidden",
+        }.get(state.phase)
+        if text is None:
+            if state.phase == "reconnecting" and state.delay is not None:
+                text = f"↻ reconnecting in {state.delay:.0f}s"
+            else:
+                text = f"✕ {state.phase}"
+        label.update(text)
+        label.tooltip = one_line(state.describe())
+        for phase in ("live", "connecting", "reconnecting"):
+            label.set_class(state.phase == phase, f"-{phase}")
+        label.set_class(state.final, "-down")
+
+    def _show_counts(self) -> None:
+        self.query_one("#sb-busy", Static).update(f"busy {self.busy}")
+        self.query_one("#sb-jobs", Static).update(f"jobs {self.jobs}")
+        gates = self.query_one("#sb-gates", Static)
+        gates.update(f"gates {self.gates}")
+        gates.set_class(self.gates > 0, "-alert")
