@@ -8,19 +8,27 @@ would put it in the process list and the shell history).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from .config import (
+    ConfigError,
+    Profile,
+    config_path_from,
+    environment,
+    load_config_file,
+    private_file_warning,
+    read_token_file,
+)
 
 __all__ = ["main", "build_parser", "Target", "resolve_target", "UsageError"]
 
 PROG = "hoody-tui"
 
 
-class UsageError(Exception):
-    """A problem with what the user asked for, said in one line."""
+UsageError = ConfigError
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class Target:
     token: str | None
     insecure: bool
     api_prefix: str
+    theme: str | None = None
 
     def __repr__(self) -> str:  # never show the token
         return (
@@ -55,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the bearer token from this file (else env HOODY_TOKEN)",
     )
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+    parser.add_argument("--profile", help="a profile of the config file (env HOODY_PROFILE)")
     parser.add_argument(
-        "--api-prefix", default="/api/v1", metavar="PREFIX",
+        "--api-prefix", default=None, metavar="PREFIX",
         help="API prefix: /api/v1 (default), /api/v1/agent, or auto to probe",
     )
     parser.add_argument("--demo", action="store_true", help="start the bundled reference server and connect to it")
@@ -65,33 +75,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_token(path: Path | None) -> str | None:
-    if path is None:
-        token = os.environ.get("HOODY_TOKEN", "").strip()
-        return token or None
-    try:
-        token = path.expanduser().read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise UsageError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
-    if not token:
-        raise UsageError(f"the token file {path} is empty")
-    return token
-
-
 def resolve_target(args: argparse.Namespace) -> Target:
-    """Where to connect, from flags first, then the environment."""
-    url = (args.url or os.environ.get("HOODY_URL", "")).strip()
-    workspace = (args.workspace or os.environ.get("HOODY_WORKSPACE", "")).strip()
-    missing = [name for name, value in (("HOODY_URL (or --url)", url), ("HOODY_WORKSPACE (or --workspace)", workspace)) if not value]
+    """Where to connect: flags first, then ``HOODY_*`` variables, then the profile
+    (``--profile``, ``HOODY_PROFILE`` or the file's ``default_profile``)."""
+    env = environment()
+    path, named = config_path_from(env)
+    config = load_config_file(path, required=named)
+    profile_name = args.profile or env.profile or config.default_profile
+    if profile_name and profile_name not in config.profiles:
+        known = ", ".join(sorted(config.profiles)) or "none defined"
+        raise UsageError(f"no profile {profile_name!r} in {path} (profiles: {known})")
+    profile = config.profiles.get(profile_name or "", Profile())
+    url = (args.url or env.url or profile.url or "").strip()
+    workspace = (args.workspace or env.workspace or profile.workspace or "").strip()
+    missing = [
+        name for name, value in (("HOODY_URL (or --url)", url), ("HOODY_WORKSPACE (or --workspace)", workspace))
+        if not value
+    ]
     if missing:
         raise UsageError(
             "no server configured: set " + " and ".join(missing)
-            + ", and HOODY_TOKEN or --token-file if the server needs a token; "
-            "or run `hoody-tui --demo` to try it with the bundled reference server"
+            + ", and HOODY_TOKEN or --token-file if the server needs a token (or a profile in "
+            + f"{path}); or run `hoody-tui --demo` to try it with the bundled reference server"
         )
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"the server URL must start with http:// or https:// (got {url!r})")
-    return Target(url, workspace, _read_token(args.token_file), args.insecure, args.api_prefix)
+    if args.token_file is not None:
+        token: str | None = read_token_file(args.token_file)
+    elif env.token is not None and env.token.get_secret_value().strip():
+        token = env.token.get_secret_value().strip()
+    elif profile.token_file is not None:
+        token = read_token_file(profile.token_file)
+    elif profile.token is not None:
+        token = profile.token.get_secret_value().strip() or None
+        warning = private_file_warning(path)
+        if warning:
+            print(f"{PROG}: {warning} (it holds a token)", file=sys.stderr)
+    else:
+        token = None
+    for token_path in (args.token_file, profile.token_file):
+        if token_path is not None:
+            warning = private_file_warning(token_path.expanduser())
+            if warning:
+                print(f"{PROG}: {warning}", file=sys.stderr)
+    return Target(
+        url, workspace, token, bool(args.insecure or profile.insecure),
+        args.api_prefix or profile.api_prefix or "/api/v1",
+        args.theme or profile.theme or config.theme,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,18 +133,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import start_demo_server
 
             server = start_demo_server(seed=args.seed)
-            target = Target(server.url, server.workspace, None, False, "/api/v1")
+            target = Target(server.url, server.workspace, None, False, "/api/v1", args.theme)
         else:
             target = resolve_target(args)
         from .ui.app import AppOptions, HoodyApp
 
         options = AppOptions(
             url=target.url, workspace=target.workspace, token=target.token, insecure=target.insecure,
-            api_prefix=target.api_prefix, theme=args.theme, server_label="demo" if args.demo else None,
+            api_prefix=target.api_prefix, theme=target.theme, server_label="demo" if args.demo else None,
         )
         app = HoodyApp(options)
-        if args.theme and args.theme not in app.available_themes:
-            raise UsageError(f"unknown theme {args.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
+        if target.theme and target.theme not in app.available_themes:
+            raise UsageError(f"unknown theme {target.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
         app.run()
         return app.return_code or 0
     except UsageError as exc:

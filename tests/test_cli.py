@@ -8,9 +8,84 @@ from hoody_tui.cli import main
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
-    for name in ("HOODY_URL", "HOODY_WORKSPACE", "HOODY_TOKEN"):
+def _clean_env(monkeypatch, tmp_path):
+    for name in ("HOODY_URL", "HOODY_WORKSPACE", "HOODY_TOKEN", "HOODY_PROFILE", "HOODY_CONFIG"):
         monkeypatch.delenv(name, raising=False)
+    # Never read the developer's own config file.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+def _config(tmp_path, text: str):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def _target(*argv):
+    from hoody_tui.cli import build_parser, resolve_target
+
+    return resolve_target(build_parser().parse_args(list(argv)))
+
+
+def test_profile_from_config_file_with_flag_and_env_precedence(tmp_path, monkeypatch):
+    token_file = tmp_path / "work.token"
+    token_file.write_text("file-token\n")
+    token_file.chmod(0o600)
+    path = _config(tmp_path, f"""
+default_profile = "work"
+theme = "nord"
+[profiles.work]
+url = "https://work.example"
+workspace = "ws_work"
+token_file = "{token_file}"
+[profiles.local]
+url = "http://127.0.0.1:4096"
+workspace = "demo"
+insecure = true
+""")
+    monkeypatch.setenv("HOODY_CONFIG", str(path))
+    t = _target()
+    assert (t.url, t.workspace, t.token, t.theme, t.insecure) == ("https://work.example", "ws_work", "file-token", "nord", False)
+    t = _target("--profile", "local")
+    assert (t.url, t.workspace, t.token, t.insecure) == ("http://127.0.0.1:4096", "demo", None, True)
+    monkeypatch.setenv("HOODY_WORKSPACE", "ws_env")
+    monkeypatch.setenv("HOODY_TOKEN", "env-token")
+    t = _target("--url", "https://flag.example")
+    assert (t.url, t.workspace, t.token) == ("https://flag.example", "ws_env", "env-token")
+
+
+def test_token_in_a_readable_config_file_warns(tmp_path, monkeypatch, capsys):
+    path = _config(tmp_path, '[profiles.p]\nurl = "http://x"\nworkspace = "w"\ntoken = "in-file"\n')
+    path.chmod(0o644)
+    monkeypatch.setenv("HOODY_CONFIG", str(path))
+    t = _target("--profile", "p")
+    assert t.token == "in-file"
+    err = capsys.readouterr().err
+    assert "can be read by other users" in err and "chmod 600" in err and "in-file" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [("url = [", "not valid TOML"), ("colour = 1", "colour"), ("[profiles.a]\nport = 1", "profiles.a.port")],
+)
+def test_bad_config_file_is_one_clear_line(tmp_path, monkeypatch, capsys, text, needle):
+    monkeypatch.setenv("HOODY_CONFIG", str(_config(tmp_path, text)))
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unknown_profile_lists_the_known_ones(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOODY_CONFIG", str(_config(tmp_path, '[profiles.a]\nurl="http://x"\n')))
+    assert main(["--profile", "zzz"]) == 2
+    assert "no profile 'zzz'" in capsys.readouterr().err
+
+
+def test_named_config_file_must_exist(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOODY_CONFIG", str(tmp_path / "missing.toml"))
+    assert main([]) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_nothing_configured_says_what_to_set_and_suggests_demo(capsys):
