@@ -32,6 +32,11 @@ class TableView(Vertical):
     """
 
     COLUMNS: Sequence[tuple[str, str, int | None]] = ()  # (key, label, width)
+    FLEX = ""
+    """The column that takes the width left over (at least ``FLEX_MIN``)."""
+    FLEX_MIN = 12
+    DROP_ORDER: Sequence[str] = ()
+    """Columns to hide, first one first, when the terminal is too narrow for all."""
     EMPTY_TEXT = "Nothing here yet."
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="view.filter", tooltip="Filter the rows of this list"),
@@ -44,13 +49,14 @@ class TableView(Vertical):
         self.filter_text = ""
         self._keys: list[str] = []
         self._cells: dict[str, tuple[Any, ...]] = {}
+        self._visible: list[int] = list(range(len(self.COLUMNS)))
+        self._layout_width = -1
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title")
         yield FilterInput()
         table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=False, classes="view-table")
-        for key, label, width in self.COLUMNS:
-            table.add_column(label, key=key, width=width)
+        self._add_columns(table, self._widths(120))
         yield table
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
@@ -60,6 +66,49 @@ class TableView(Vertical):
 
     def on_mount(self) -> None:
         self.refresh_rows(None)
+
+    def on_resize(self) -> None:
+        width = self.size.width
+        if width and width != self._layout_width:
+            self._layout_width = width
+            widths = self._widths(width)
+            if widths != {self.COLUMNS[i][0]: w for i, w in zip(self._visible, self._current_widths)}:
+                table = self.table
+                table.clear(columns=True)
+                self._add_columns(table, widths)
+                self._keys = []
+                self._cells = {}
+                self.refresh_rows(None)
+
+    # --- columns that fit the width -----------------------------------------------------
+
+    _current_widths: list[int | None] = []
+
+    def _widths(self, width: int) -> dict[str, int | None]:
+        """Visible columns and their widths for a table ``width`` cells wide."""
+        columns = {key: w for key, _, w in self.COLUMNS}
+        padding = 2  # DataTable pads each cell by one on each side
+
+        def needed(cols: dict[str, int | None]) -> int:
+            return sum((w or 0) + padding for k, w in cols.items() if k != self.FLEX) + (
+                self.FLEX_MIN + padding if self.FLEX in cols else 0
+            ) + 2  # scrollbar
+
+        for key in self.DROP_ORDER:
+            if needed(columns) <= width:
+                break
+            columns.pop(key, None)
+        if self.FLEX in columns:
+            rest = width - needed(columns) + self.FLEX_MIN
+            columns[self.FLEX] = max(self.FLEX_MIN, rest)
+        return columns
+
+    def _add_columns(self, table: DataTable[Any], widths: dict[str, int | None]) -> None:
+        self._visible = [i for i, (key, _, _) in enumerate(self.COLUMNS) if key in widths]
+        self._current_widths = [widths[self.COLUMNS[i][0]] for i in self._visible]
+        for i in self._visible:
+            key, label, _ = self.COLUMNS[i]
+            table.add_column(label, key=key, width=widths[key])
 
     def focus_table(self) -> None:
         self.table.focus()
@@ -99,6 +148,9 @@ class TableView(Vertical):
         rows = [r for r in all_rows if not text or text in r[2]] if text else all_rows
         keys = [key for key, _, _ in rows]
         selected = self.selected_key
+        visible = self._visible
+        if len(visible) != len(self.COLUMNS):
+            rows = [(key, [cells[i] for i in visible], search) for key, cells, search in rows]
         if keys != self._keys:
             table.clear()
             self._cells = {}
@@ -109,7 +161,7 @@ class TableView(Vertical):
             if selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
         else:
-            columns = [key for key, _, _ in self.COLUMNS]
+            columns = [self.COLUMNS[i][0] for i in visible]
             for key, cells, _ in rows:
                 old = self._cells.get(key)
                 new = tuple(cells)

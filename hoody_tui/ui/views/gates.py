@@ -20,6 +20,8 @@ class GatesView(TableView):
         ("what", "Tool", 10),
         ("detail", "Command / patterns", 44),
     )
+    FLEX = "detail"
+    DROP_ORDER = ("agent",)
     EMPTY_TEXT = "No agent is waiting for you."
 
     session_filter: str | None = None
@@ -52,7 +54,7 @@ class GatesView(TableView):
                 shorten(title, 22),
                 shorten((stats.agent if stats else None) or "", 9),
                 shorten(request.permission or "", 10),
-                shorten(detail, 44),
+                shorten(detail, 80),
             )
             rows.append((request.id, cells, f"permission {title} {request.permission} {detail}".lower()))
         for question in store.questions.values():
@@ -66,7 +68,7 @@ class GatesView(TableView):
                 shorten(title, 22),
                 shorten((stats.agent if stats else None) or "", 9),
                 "",
-                shorten(question.text, 44),
+                shorten(question.text, 80),
             )
             rows.append((question.id, cells, f"question {title} {question.text}".lower()))
         return rows

@@ -27,6 +27,8 @@ class JobsView(TableView):
         ("retries", "Retry", 5),
         ("id", "Job", 14),
     )
+    FLEX = "message"
+    DROP_ORDER = ("id", "retries", "created", "duration", "tool")
     EMPTY_TEXT = "No jobs yet."
 
     def concerns(self, changes: Changes) -> bool:
@@ -61,7 +63,7 @@ class JobsView(TableView):
                 shorten(indent + (job.tool or ""), 10),
                 shorten(session_title, 20),
                 progress_bar(job.percent, 10) if not job.is_terminal or job.percent is not None else "",
-                shorten((job.progress.message if job.progress else None) or job.error or "", 24),
+                shorten((job.progress.message if job.progress else None) or job.error or "", 60),
                 relative_time(job.time.created if job.time else None, now),
                 duration(took),
                 retries,

@@ -28,6 +28,8 @@ class SessionsView(TableView):
         ("gates", "Gates", 5),
         ("loop", "Loop", 6),
     )
+    FLEX = "title"
+    DROP_ORDER = ("loop", "tokens", "agent", "active", "model")
     EMPTY_TEXT = "No sessions in this workspace yet."
     BINDINGS = [
         Binding("enter", "open", "Open stream", id="sessions.open", tooltip="Watch this session's messages live"),
@@ -102,7 +104,7 @@ class SessionsView(TableView):
             status_cell = Text(f"{icon} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground")))
             title = session.title or sid
             prefix = "  " * (depth - 1) + "└ " if depth else ""
-            title_cell = Text(prefix + shorten(title, 30 - len(prefix)))
+            title_cell = Text(prefix + shorten(title, 60 - len(prefix)))
             stats = store.stats.get(sid)
             gates = store.gate_count(sid)
             gates_cell = Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text("")
