@@ -38,6 +38,8 @@ class TableView(Vertical):
     DROP_ORDER: Sequence[str] = ()
     """Columns to hide, first one first, when the terminal is too narrow for all."""
     EMPTY_TEXT = "Nothing here yet."
+    ENTER: Binding | None = None
+    """What Enter on a row does (shown in the footer and help instead of DataTable's "Select")."""
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="view.filter", tooltip="Filter the rows of this list"),
     ]
@@ -55,7 +57,10 @@ class TableView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title")
         yield FilterInput()
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=False, classes="view-table")
+        table_class: type[DataTable[Any]] = DataTable
+        if self.ENTER is not None:
+            table_class = type(f"{type(self).__name__}Table", (DataTable,), {"BINDINGS": [self.ENTER]})
+        table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table")
         self._add_columns(table, self._widths(120))
         yield table
         yield Static(self.EMPTY_TEXT, classes="view-empty")
@@ -182,7 +187,7 @@ class TableView(Vertical):
     def action_filter(self) -> None:
         self.query_one(FilterInput).open()
 
-    def on_filter_input_changed(self, message: FilterInput.Changed) -> None:
+    def on_filter_input_filter_changed(self, message: FilterInput.FilterChanged) -> None:
         message.stop()
         self.filter_text = message.value
         self.refresh_rows(None)

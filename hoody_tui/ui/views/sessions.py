@@ -31,8 +31,8 @@ class SessionsView(TableView):
     FLEX = "title"
     DROP_ORDER = ("loop", "tokens", "agent", "active", "model")
     EMPTY_TEXT = "No sessions in this workspace yet."
+    ENTER = Binding("enter", "select_cursor", "Open stream", id="sessions.open", tooltip="Watch this session's messages live")
     BINDINGS = [
-        Binding("enter", "open", "Open stream", id="sessions.open", tooltip="Watch this session's messages live"),
         Binding("A", "abort", "Abort", id="sessions.abort", tooltip="Stop the agent's current turn (asks first)"),
         Binding("t", "details('todo')", "Todo", id="sessions.todo", tooltip="Show the session's todo list"),
         Binding("d", "details('diff')", "Diff", id="sessions.diff", tooltip="Show the files the session changed"),

@@ -14,7 +14,7 @@ class FilterInput(Input):
         Binding("escape", "clear_filter", "Clear filter", id="filter.clear", tooltip="Clear the filter and go back to the list"),
     ]
 
-    class Changed(Message):
+    class FilterChanged(Message):
         def __init__(self, value: str) -> None:
             super().__init__()
             self.value = value
@@ -25,7 +25,7 @@ class FilterInput(Input):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(event.value.strip().lower()))
+        self.post_message(self.FilterChanged(event.value.strip().lower()))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -39,5 +39,5 @@ class FilterInput(Input):
     def action_clear_filter(self) -> None:
         self.value = ""
         self.display = False
-        self.post_message(self.Changed(""))
+        self.post_message(self.FilterChanged(""))
         self.screen.focus_next()

@@ -1,0 +1,151 @@
+"""Keyboard navigation and the views, driven with the same Messages the worker posts."""
+
+from __future__ import annotations
+
+from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
+from hoody_tui.ui.screens.confirm import ConfirmScreen
+from hoody_tui.ui.screens.help import HelpScreen
+from hoody_tui.events.items import ConnectionState
+from hoody_tui.ui.widgets.status_bar import StatusBar
+from textual.widgets import ContentSwitcher, Static
+
+from .scenario import NOW, workspace_events
+
+
+def make_app() -> HoodyApp:
+    # Port 9 (discard) is never served: any HTTP the app tries fails fast and is reported.
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo")
+    return HoodyApp(options, start_worker=False, clock=lambda: NOW)
+
+
+async def load(app: HoodyApp, pilot) -> None:
+    app.post_message(StoreChanged(app.store.apply_many(workspace_events())))
+    await pilot.pause()
+
+
+async def test_sessions_table_shows_tree_status_and_badges():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        view = app.sessions_view
+        assert view._keys == ["s1", "s2", "s3"]  # s2 is a fork of s1, listed under it
+        table = view.table
+        row = table.get_row("s1")
+        assert row[0].plain == "● busy" and row[2] == "build" and row[7].plain == "⚑ 1"
+        assert table.get_row("s2")[1].plain.startswith("└ Refactor auth [bold red]boom[/]")  # markup shown as text
+        assert table.get_row("s3")[0].plain == "↻ retry" and table.get_row("s3")[8] == "2/5"
+        bar = app.query_one(StatusBar)
+        assert (bar.busy, bar.jobs, bar.gates) == (2, 1, 2)
+
+
+async def test_number_keys_switch_views_and_escape_goes_back():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        switcher = app.query_one(ContentSwitcher)
+        for key, name in (("3", "jobs"), ("4", "gates"), ("2", "stream"), ("1", "sessions")):
+            await pilot.press(key)
+            assert switcher.current == name
+        await pilot.press("3", "escape")
+        assert switcher.current == "sessions"
+
+
+async def test_enter_opens_the_stream_of_the_selected_session():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(ContentSwitcher).current == "stream"
+        assert app.stream_view.session_id == "s1"
+        blocks = app.stream_view.message_list._blocks
+        assert list(blocks) == ["m1", "m2"]
+        # Agent text is inert: the escape sequences show as symbols, not control codes.
+        rendered = " ".join(str(w.render()) for w in app.stream_view.query(Static))
+        assert "\x1b" not in rendered
+
+
+async def test_gates_from_a_stream_are_filtered_to_that_session_and_escape_clears():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("down", "down", "enter")  # s3: the session with the question
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause()
+        assert app.gates_view.session_filter == "s3"
+        assert app.gates_view._keys == ["que_1"]
+        await pilot.press("escape")
+        assert app.gates_view.session_filter is None
+        assert app.gates_view._keys == ["per_1", "que_1"]
+
+
+async def test_filter_narrows_rows_and_escape_clears():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("slash")
+        await pilot.press(*"docs")
+        await pilot.pause()
+        assert app.sessions_view._keys == ["s3"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.sessions_view._keys == ["s1", "s2", "s3"]
+
+
+async def test_help_lists_our_keys_with_their_descriptions():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-keys", Static).render())
+        for expected in ("Open stream", "Abort", "Filter", "Sessions", "Gates", "Quit"):
+            assert expected in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_abort_asks_first_and_no_does_nothing():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert not app.workers._workers or all(w.name != "abort_session" for w in app.workers._workers)
+
+
+async def test_connection_state_reaches_the_status_bar():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.post_message(ConnectionChanged(ConnectionState("reconnecting", attempt=2, delay=4.0, reason="dropped")))
+        await pilot.pause()
+        label = app.query_one("#sb-connection", Static)
+        assert "reconnecting in 4s" in str(label.render())
+        assert label.has_class("-reconnecting")
+        app.post_message(ConnectionChanged(ConnectionState("unauthorized", reason="Missing or invalid bearer token")))
+        await pilot.pause()
+        assert "token rejected" in str(label.render()) and label.has_class("-down")
+
+
+async def test_updates_by_diff_keep_the_cursor_on_the_same_session():
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("down", "down")
+        assert app.sessions_view.selected_key == "s3"
+        # A new session arrives and sorts to the top: the cursor stays on s3.
+        app.post_message(StoreChanged(app.store.apply_many([
+            ev("session.created", info={"id": "s4", "title": "New", "time": {"created": 1700000090000, "updated": 1700000095000}}),
+        ])))
+        await pilot.pause()
+        assert app.sessions_view._keys[0] == "s4"
+        assert app.sessions_view.selected_key == "s3"
