@@ -1,0 +1,1 @@
+"""Gate logic without Textual: risk marks, the decision ledger, the audit log."""

@@ -1,0 +1,141 @@
+"""How dangerous a permission request looks: a mark and the reasons, in words.
+
+The rules are deliberately simple and explainable: each names what it found, so the
+user can judge. A miss is possible (shell is Turing-complete); a mark is a prompt
+to read closely, never a substitute for reading.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..api.permissions import PermissionRequest
+
+__all__ = ["Risk", "classify", "classify_command", "classify_path"]
+
+
+@dataclass(frozen=True)
+class Risk:
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def risky(self) -> bool:
+        return bool(self.reasons)
+
+    def describe(self) -> str:
+        return "; ".join(self.reasons)
+
+
+_COMMAND_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\brm\s+(-[a-zA-Z]*[rR][a-zA-Z]*\s+-?[a-zA-Z]*[fF]|-[a-zA-Z]*[fF][a-zA-Z]*\s+-?[a-zA-Z]*[rR]|-[a-zA-Z]*([rR][a-zA-Z]*[fF]|[fF][a-zA-Z]*[rR]))"), "deletes recursively without asking (rm -rf)"),
+    (re.compile(r"\brm\s+(-\S+\s+)*--recursive\b"), "deletes recursively (rm --recursive)"),
+    (re.compile(r"(^|[\s;&|(])sudo\b"), "runs as root (sudo)"),
+    (re.compile(r"(^|[\s;&|(])(doas|su\s+-?c?)\b"), "switches user"),
+    (re.compile(r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|k|da)?sh\b"), "pipes a download into a shell (curl | sh)"),
+    (re.compile(r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(python3?|perl|ruby|node)\b"), "pipes a download into an interpreter"),
+    (re.compile(r"\bgit\s+push\b[^;&|]*(\s--force(-with-lease)?\b|\s-[a-zA-Z]*f\b|\s\+\S)"), "force-pushes (git push --force)"),
+    (re.compile(r"\bgit\s+reset\b[^;&|]*--hard\b"), "throws away uncommitted work (git reset --hard)"),
+    (re.compile(r"\bgit\s+clean\b[^;&|]*-[a-zA-Z]*f"), "deletes untracked files (git clean -f)"),
+    (re.compile(r"\bgit\s+checkout\b[^;&|]*\s(--\s+)?\.(\s|$)"), "discards local changes (git checkout .)"),
+    (re.compile(r"\bchmod\b[^;&|]*(-R|--recursive)[^;&|]*\b[0-7]?777\b|\bchmod\b[^;&|]*\b[0-7]?777\b[^;&|]*(-R|--recursive)"), "opens permissions recursively (chmod -R 777)"),
+    (re.compile(r"\bchmod\b[^;&|]*\b[0-7]?777\b"), "makes files world-writable (chmod 777)"),
+    (re.compile(r"(^|[\s;&|(])dd\b[^;&|]*\bof=/dev/"), "writes a raw device (dd of=/dev/…)"),
+    (re.compile(r"(^|[\s;&|(])mkfs(\.\w+)?\b"), "formats a file system (mkfs)"),
+    (re.compile(r">\s*/dev/(sd|nvme|hd|vd)"), "writes a raw device"),
+    (re.compile(r":\(\)\s*\{\s*:\|:&\s*\};:"), "fork bomb"),
+    (re.compile(r"\b(shutdown|reboot|halt|poweroff)\b"), "stops the machine"),
+    (re.compile(r"\bkill(all)?\s+-9\s+(-1|1)\b"), "kills every process"),
+    (re.compile(r"\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bcargo\s+publish\b"), "publishes a package"),
+    (re.compile(r"\bdrop\s+(table|database)\b", re.IGNORECASE), "drops a database table"),
+]
+
+_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(^|[/\s'\"=])\.env(\.[\w.-]+)?($|[\s'\"])"), "touches a .env secrets file"),
+    (re.compile(r"(^|[\s'\"=])~?/?[\w./-]*\.ssh(/|$|[\s'\"])"), "touches ~/.ssh"),
+    (re.compile(r"\bid_(rsa|ed25519|ecdsa|dsa)\b"), "touches an SSH private key"),
+    (re.compile(r"\.aws/credentials|\.config/gcloud|\.kube/config|\.docker/config\.json|\.netrc\b|\.npmrc\b|\.pypirc\b"), "touches cloud or registry credentials"),
+    (re.compile(r"\.(pem|key|p12|pfx)($|[\s'\"])"), "touches a private key or certificate"),
+    (re.compile(r"/etc/(shadow|sudoers|passwd)\b"), "touches system account files"),
+]
+
+
+def _secret_reasons(text: str) -> list[str]:
+    return [reason for pattern, reason in _SECRET_PATTERNS if pattern.search(text)]
+
+
+def classify_command(command: str) -> list[str]:
+    """Reasons a shell command is risky (empty when nothing was found)."""
+    reasons = []
+    flat = " ".join(command.split())
+    for pattern, reason in _COMMAND_RULES:
+        if pattern.search(flat) and reason not in reasons:
+            # chmod 777 is implied by chmod -R 777; say the stronger one only.
+            if reason.startswith("makes files world-writable") and any(r.startswith("opens permissions") for r in reasons):
+                continue
+            reasons.append(reason)
+    reasons.extend(r for r in _secret_reasons(flat) if r not in reasons)
+    return reasons
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
+    except ValueError:
+        return False
+
+
+def classify_path(path: str, workspace: str | None) -> list[str]:
+    """Reasons a file write is risky: outside the workspace, or a secrets file."""
+    reasons = []
+    expanded = os.path.expanduser(path)
+    if workspace and os.path.isabs(expanded) and not _inside(expanded, workspace):
+        reasons.append(f"writes outside the workspace ({workspace})")
+    reasons.extend(_secret_reasons(path))
+    return reasons
+
+
+def _command_paths(command: str) -> Iterable[str]:
+    try:
+        words = shlex.split(command, comments=False, posix=True)
+    except ValueError:
+        words = command.split()
+    for word in words:
+        if word.startswith(("/", "~")) and not word.startswith("/dev/null"):
+            yield word
+        elif ">" in word:
+            target = word.split(">")[-1]
+            if target.startswith(("/", "~")):
+                yield target
+
+
+def classify(request: PermissionRequest, *, workspace: str | None = None) -> Risk:
+    """The risk of a permission request from its command, file path and patterns."""
+    reasons: list[str] = []
+
+    def add(items: Iterable[str]) -> None:
+        for item in items:
+            if item not in reasons:
+                reasons.append(item)
+
+    command = request.command
+    if command:
+        add(classify_command(command))
+        if workspace:
+            for path in _command_paths(command):
+                if re.search(r"(>|\btee\b|\bcp\b|\bmv\b|\brm\b|\btouch\b|\bmkdir\b)", command):
+                    add(r for r in classify_path(path, workspace) if r.startswith("writes outside"))
+    path = request.filepath
+    if path:
+        add(classify_path(path, workspace))
+    for pattern in [*request.patterns, *request.always]:
+        if request.permission == "bash":
+            add(classify_command(pattern))
+        else:
+            add(_secret_reasons(pattern))
+        if pattern.strip() in ("*", "**", "**/*") and request.permission in ("bash", "edit", "write"):
+            add([f"pattern '{pattern}' matches everything"])
+    return Risk(tuple(reasons))
