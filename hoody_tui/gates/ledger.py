@@ -1,0 +1,124 @@
+"""Decision integrity: each gate gets at most one decision on the wire, and none is lost.
+
+The UI asks the ledger before sending a reply (:meth:`Ledger.begin`); the ledger locks
+the gate until the outcome is known. Outcomes:
+
+- success: the gate is done; the server's own ``permission.replied`` (or a listing that
+  still shows it for a moment) is absorbed, never re-shown;
+- 404 / stale / already answered: it was answered elsewhere, drop it and say so;
+- 409 / 400 (refused as such): unlock, say why, the user may decide again;
+- no answer (network): we cannot know if it arrived. The gate stays locked as
+  "checking" until the next resync: still pending means it did not arrive (unlock
+  with "reply failed: <reason>, press again"); gone means it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from ..api.errors import ApiError, Conflict, HoodyError, NotFound, TransportError
+
+__all__ = ["Phase", "Decision", "GateState", "Outcome", "Ledger", "GATEWAY_GONE_CODES"]
+
+GATEWAY_GONE_CODES = frozenset({"no_pending_gate", "stale_gate", "gate_already_answered"})
+
+
+class Phase(str, Enum):
+    SENDING = "sending"
+    CHECKING = "checking"  # reply's fate unknown until the next resync
+    FAILED = "failed"  # confirmed still pending; the user may decide again
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    gate_id: str
+    kind: str  # once | always | reject | answer | reject-question
+    message: str | None = None
+
+
+@dataclass(slots=True)
+class GateState:
+    decision: Decision
+    phase: Phase
+    note: str = ""
+
+
+class Outcome(str, Enum):
+    DONE = "done"  # remove the gate
+    GONE = "gone"  # answered elsewhere: remove and tell the user
+    REFUSED = "refused"  # unlocked, show why
+    CHECKING = "checking"  # wait for resync
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self._states: dict[str, GateState] = {}
+
+    def state(self, gate_id: str) -> GateState | None:
+        return self._states.get(gate_id)
+
+    def locked(self, gate_id: str) -> bool:
+        state = self._states.get(gate_id)
+        return state is not None and state.phase in (Phase.SENDING, Phase.CHECKING, Phase.DONE)
+
+    def begin(self, decision: Decision) -> bool:
+        """Claim the gate for this decision. False: a decision is already in flight or done."""
+        if self.locked(decision.gate_id):
+            return False
+        self._states[decision.gate_id] = GateState(decision, Phase.SENDING)
+        return True
+
+    def succeeded(self, gate_id: str) -> Outcome:
+        state = self._states.get(gate_id)
+        if state is not None:
+            state.phase = Phase.DONE
+            state.note = ""
+        return Outcome.DONE
+
+    def failed(self, gate_id: str, error: HoodyError) -> Outcome:
+        state = self._states.get(gate_id)
+        if state is None:
+            return Outcome.REFUSED
+        if isinstance(error, NotFound) or (isinstance(error, Conflict) and error.code in GATEWAY_GONE_CODES):
+            state.phase = Phase.DONE
+            state.note = "answered elsewhere"
+            return Outcome.GONE
+        if isinstance(error, TransportError) or (isinstance(error, ApiError) and error.status >= 500):
+            state.phase = Phase.CHECKING
+            state.note = str(error.message)
+            return Outcome.CHECKING
+        # Refused as such (400, 409, 401, 403, a bad payload): the decision did not apply.
+        del self._states[gate_id]
+        return Outcome.REFUSED
+
+    def resynced(self, pending: set[str]) -> dict[str, Outcome]:
+        """After a listing: settle every gate whose reply's fate was unknown.
+
+        Also forgets done gates the server no longer lists (nothing left to absorb).
+        """
+        settled: dict[str, Outcome] = {}
+        for gate_id, state in list(self._states.items()):
+            if state.phase is Phase.CHECKING:
+                if gate_id in pending:
+                    state.phase = Phase.FAILED
+                    state.note = f"reply failed: {state.note}, press again"
+                    settled[gate_id] = Outcome.REFUSED
+                else:
+                    state.phase = Phase.DONE
+                    settled[gate_id] = Outcome.DONE
+            if state.phase is Phase.DONE and gate_id not in pending:
+                del self._states[gate_id]
+        return settled
+
+    def absorbs(self, gate_id: str) -> bool:
+        """True when the gate was decided here: a re-listing of it must not show it again."""
+        state = self._states.get(gate_id)
+        return state is not None and state.phase is Phase.DONE
+
+    def forget(self, gate_id: str) -> None:
+        """The server confirmed the gate is gone (its replied event)."""
+        state = self._states.get(gate_id)
+        if state is not None and state.phase in (Phase.DONE, Phase.FAILED):
+            del self._states[gate_id]
