@@ -1,0 +1,66 @@
+"""Every screen pinned as an SVG snapshot, in a dark and a light theme, at 120x36.
+
+Deterministic: a fixed clock, a fixed scenario posted as the worker's own Messages,
+no server (so no host or port on screen), no cursor blink. Review a changed SVG
+with `pytest --snapshot-report` before `--snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
+from hoody_tui.events.items import ConnectionState
+
+from .scenario import NOW, workspace_events
+
+THEMES = ("textual-dark", "textual-light")
+SIZE = (120, 36)
+
+
+def make_app(theme: str) -> HoodyApp:
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", theme=theme)
+    return HoodyApp(options, start_worker=False, clock=lambda: NOW)
+
+
+async def loaded(pilot) -> None:
+    app = pilot.app
+    app.post_message(ConnectionChanged(ConnectionState("live")))
+    app.post_message(StoreChanged(app.store.apply_many(workspace_events())))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_sessions(snap_compare, theme):
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_stream(snap_compare, theme):
+    async def open_stream(pilot):
+        await loaded(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=open_stream)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_jobs(snap_compare, theme):
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["3"])
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_gates(snap_compare, theme):
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["4"])
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_help(snap_compare, theme):
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["question_mark"])
+
+
+def test_sessions_at_80x24(snap_compare):
+    assert snap_compare(make_app("textual-dark"), terminal_size=(80, 24), run_before=loaded)
