@@ -117,6 +117,10 @@ class WorkspaceStore:
         self.last_errors: dict[str, str] = {}
         self.branch: str | None = None
         self.events_applied = 0
+        # When each gate was first seen (a counter): the queue is oldest first across
+        # permissions and questions.
+        self.gate_seq: dict[str, int] = {}
+        self._gate_counter = 0
 
     # --- reading -------------------------------------------------------------------------
 
@@ -168,15 +172,19 @@ class WorkspaceStore:
             changes.jobs.add(event.job.id)
         elif isinstance(event, PermissionAsked):
             self.permissions[event.request.id] = event.request
+            self._seen_gate(event.request.id)
             changes.permissions.add(event.request.id)
         elif isinstance(event, PermissionReplied):
             if self.permissions.pop(event.request_id, None) is not None:
+                self.gate_seq.pop(event.request_id, None)
                 changes.permissions_removed.add(event.request_id)
         elif isinstance(event, QuestionAsked):
             self.questions[event.question.id] = event.question
+            self._seen_gate(event.question.id)
             changes.questions.add(event.question.id)
         elif isinstance(event, QuestionResolved):
             if self.questions.pop(event.request_id, None) is not None:
+                self.gate_seq.pop(event.request_id, None)
                 changes.questions_removed.add(event.request_id)
         elif isinstance(event, SessionUpdated):
             self.sessions[event.info.id] = event.info
@@ -211,6 +219,26 @@ class WorkspaceStore:
             self.branch = event.branch
             changes.branch = True
         # Anything else (heartbeats, LSP, unknown types) changes nothing we show.
+
+    def _seen_gate(self, gate_id: str) -> None:
+        if gate_id not in self.gate_seq:
+            self._gate_counter += 1
+            self.gate_seq[gate_id] = self._gate_counter
+
+    def remove_gate(self, gate_id: str) -> Changes:
+        """Drop a gate we know is answered (our reply succeeded, or it was answered elsewhere)."""
+        changes = Changes()
+        if self.permissions.pop(gate_id, None) is not None:
+            changes.permissions_removed.add(gate_id)
+        if self.questions.pop(gate_id, None) is not None:
+            changes.questions_removed.add(gate_id)
+        self.gate_seq.pop(gate_id, None)
+        return changes
+
+    def gates_in_order(self) -> list[PermissionRequest | Question]:
+        """Every pending gate, oldest first: in the order first seen (listings come oldest first)."""
+        gates: list[PermissionRequest | Question] = [*self.permissions.values(), *self.questions.values()]
+        return sorted(gates, key=lambda g: self.gate_seq.get(g.id, 0))
 
     def _set_status(self, session_id: str, status: SessionStatus, changes: Changes) -> None:
         if status.type == "idle":
@@ -283,9 +311,11 @@ class WorkspaceStore:
         self.last_errors.pop(session_id, None)
         for gate_id in [k for k, p in self.permissions.items() if p.session_id == session_id]:
             del self.permissions[gate_id]
+            self.gate_seq.pop(gate_id, None)
             changes.permissions_removed.add(gate_id)
         for gate_id in [k for k, q in self.questions.items() if q.session_id == session_id]:
             del self.questions[gate_id]
+            self.gate_seq.pop(gate_id, None)
             changes.questions_removed.add(gate_id)
         for job_id in [k for k, j in self.jobs.items() if j.session_id == session_id]:
             del self.jobs[job_id]
@@ -341,6 +371,11 @@ class WorkspaceStore:
         self.statuses = statuses
         _replace_gates(self.permissions, snapshot.permissions, changes.permissions, changes.permissions_removed)
         _replace_gates(self.questions, snapshot.questions, changes.questions, changes.questions_removed)
+        for gate_id in list(self.gate_seq):
+            if gate_id not in self.permissions and gate_id not in self.questions:
+                del self.gate_seq[gate_id]
+        for gate in [*snapshot.permissions, *snapshot.questions]:
+            self._seen_gate(gate.id)
         if snapshot.jobs is not None:
             for job in snapshot.jobs:
                 if self.jobs.get(job.id) != job:

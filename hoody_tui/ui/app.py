@@ -7,9 +7,11 @@ against the reference server or post the same Messages the worker posts.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -20,6 +22,9 @@ from textual.widgets import ContentSwitcher, Footer
 
 from ..api.client import HoodyClient
 from ..api.errors import HoodyError
+from ..api.permissions import PermissionRequest
+from ..gates.audit import AuditLog, AuditRecord
+from ..gates.ledger import Decision, Ledger, Outcome
 from ..store.changes import Changes
 from ..store.state import WorkspaceStore
 from ..store.sync import fetch_snapshot
@@ -29,6 +34,8 @@ from .messages import ActionDone, ActionFailed, ConnectionChanged, StoreChanged,
 from .screens.confirm import ConfirmScreen
 from .screens.details import DetailsScreen
 from .screens.help import HelpScreen
+from .screens.prompt import TextPromptScreen
+from .notify import desktop_notification, set_terminal_title
 from .views.gates import GatesView
 from .views.jobs import JobsView
 from .views.sessions import SessionsView
@@ -52,6 +59,10 @@ class AppOptions:
     api_prefix: str = "/api/v1"
     theme: str | None = None
     server_label: str | None = None
+    audit_log: Path | None = None
+    bell: bool = True
+    gate_toasts: bool = True
+    desktop_notifications: bool = False
 
     def __repr__(self) -> str:
         return f"AppOptions(url={self.url!r}, workspace={self.workspace!r}, token={'set' if self.token else 'none'})"
@@ -86,6 +97,9 @@ class HoodyApp(App[int]):
             api_prefix=options.api_prefix, verify=not options.insecure,
         )
         self.store = WorkspaceStore()
+        self.ledger = Ledger()
+        self.audit = AuditLog(options.audit_log)
+        self._known_gates: set[str] = set()
         self.start_worker = start_worker
         self.current_view = "sessions"
         self._dirty: set[str] = set()
@@ -102,7 +116,7 @@ class HoodyApp(App[int]):
             yield SessionsView(self.store, clock=self.clock, id="sessions")
             yield StreamView(self.store, id="stream")
             yield JobsView(self.store, clock=self.clock, id="jobs")
-            yield GatesView(self.store, clock=self.clock, id="gates")
+            yield GatesView(self.store, clock=self.clock, ledger=self.ledger, id="gates")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -137,8 +151,27 @@ class HoodyApp(App[int]):
 
     @work(exclusive=True, group="events", name="event worker")
     async def consume_events(self) -> None:
-        pump = EventPump(self.client.events(), self.store, self.post_message, lambda: fetch_snapshot(self.client))
+        self.load_workspace_path()
+        pump = EventPump(self.client.events(), self.store, self.post_message, self._snapshot)
         await pump.run()
+
+    async def _snapshot(self):  # noqa: ANN202
+        snapshot = await fetch_snapshot(self.client)
+        # A gate we answered is gone whatever a listing taken mid-reply says.
+        snapshot.permissions = [p for p in snapshot.permissions if not self.ledger.absorbs(p.id)]
+        snapshot.questions = [q for q in snapshot.questions if not self.ledger.absorbs(q.id)]
+        return snapshot
+
+    @work(group="workspace-path", exclusive=True)
+    async def load_workspace_path(self) -> None:
+        """The workspace's path, so the risk marks can flag writes outside it."""
+        try:
+            paths = await self.client.paths()
+        except HoodyError:
+            return
+        self.gates_view.workspace_path = paths.worktree or paths.directory
+        self.gates_view._risks.clear()  # noqa: SLF001
+        self.gates_view.refresh_rows(None)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.query_one(StatusBar).connection = message.state
@@ -155,6 +188,15 @@ class HoodyApp(App[int]):
         bar.busy = store.busy_count()
         bar.jobs = store.active_jobs()
         bar.gates = len(store.permissions) + len(store.questions)
+        for gate_id in changes.permissions_removed | changes.questions_removed:
+            self.ledger.forget(gate_id)
+        if changes.resynced:
+            settled = self.ledger.resynced(set(store.permissions) | set(store.questions))
+            for gate_id, outcome in settled.items():
+                if outcome is Outcome.REFUSED:
+                    self.notify("A reply did not reach the server; the gate is still pending. Press the key again.",
+                                severity="warning")
+        self._notice_new_gates(changes)
         with self.batch_update():
             for name in VIEWS:
                 if name == self.current_view:
@@ -165,6 +207,32 @@ class HoodyApp(App[int]):
             session = store.sessions.get(session_id or "")
             where = shorten((session.title if session else None) or session_id or "workspace", 40)
             self.notify(neutralise(shorten(text, 200)), title=f"Error in {where}", severity="error")
+
+    def _notice_new_gates(self, changes: Changes) -> None:
+        store = self.store
+        pending = set(store.permissions) | set(store.questions)
+        new = [g for g in store.gates_in_order() if g.id in (changes.permissions | changes.questions) and g.id not in self._known_gates]
+        self._known_gates = pending
+        count = len(pending)
+        set_terminal_title(self, f"({count}) hoody-tui" if count else "hoody-tui")
+        if not new:
+            return
+        if self.options.bell:
+            self.bell()
+        if not self.options.gate_toasts:
+            return
+        for gate in new[:3]:
+            session = store.sessions.get(gate.session_id or "")
+            where = shorten((session.title if session else None) or gate.session_id or "", 40)
+            if isinstance(gate, PermissionRequest):
+                what = f"{gate.permission}: {gate.command or gate.filepath or ', '.join(gate.patterns)}"
+            else:
+                what = f"question: {gate.text}"
+            self.notify(neutralise(shorten(what, 120)), title=f"Waiting in {neutralise(where)} (4)", severity="warning", timeout=8)
+            if self.options.desktop_notifications:
+                desktop_notification(self, f"hoody-tui: {where}", what)
+        if len(new) > 3:
+            self.notify(f"+{len(new) - 3} more gates waiting", severity="warning")
 
     def on_stream_notice(self, message: StreamNotice) -> None:
         self.notify(message.text, severity=message.severity, timeout=6)
@@ -249,6 +317,156 @@ class HoodyApp(App[int]):
         for session in list(self.store.sessions.values())[:200]:
             title = shorten(session.title or session.id, 60)
             yield SystemCommand(f"Open session: {title}", session.id, lambda s=session.id: self.open_stream(s))
+
+    # --- gates ---------------------------------------------------------------------------
+
+    def on_gates_view_need_rules(self, message: GatesView.NeedRules) -> None:
+        self.load_rules(message.session_id)
+
+    @work(group="rules")
+    async def load_rules(self, session_id: str) -> None:
+        try:
+            rules = await self.client.session_permissions(session_id)
+        except HoodyError as exc:
+            self.gates_view.rules_loaded(session_id, None, str(exc.message))
+            return
+        self.gates_view.rules_loaded(session_id, rules, None)
+
+    def on_gates_view_open_call(self, message: GatesView.OpenCall) -> None:
+        self.stream_view.focus_call = message.call_id
+        self.open_stream(message.session_id)
+
+    def on_gates_view_decide(self, message: GatesView.Decide) -> None:
+        gate_id, kind = message.gate_id, message.kind
+        store = self.store
+        if self.ledger.locked(gate_id):
+            self.notify("A decision for this gate is already on its way.", severity="warning")
+            return
+        request = store.permissions.get(gate_id)
+        question = store.questions.get(gate_id)
+        if request is None and question is None:
+            self.notify("That gate is gone: it was answered elsewhere.")
+            return
+        if request is not None:
+            if kind == "once":
+                self.send_decision(Decision(gate_id, "once"))
+            elif kind == "reject":
+                self.send_decision(Decision(gate_id, "reject"))
+            elif kind == "reject-message":
+                self.push_screen(
+                    TextPromptScreen("Reject with a message for the agent", placeholder="why not, or what to do instead",
+                                     note="Reject may also stop the session's turn and its other pending requests."),
+                    lambda text: text and self.send_decision(Decision(gate_id, "reject", text)),
+                )
+            elif kind == "always":
+                self._confirm_always(request)
+            return
+        assert question is not None
+        if kind == "answer-option" and message.option is not None:
+            labels = [o.label for item in question.questions for o in item.options]
+            if 1 <= message.option <= len(labels):
+                self.send_decision(Decision(gate_id, "answer", labels[message.option - 1]))
+        elif kind == "answer-typed":
+            self.push_screen(
+                TextPromptScreen(f"Answer: {shorten(question.text, 60)}", placeholder="your answer"),
+                lambda text: text and self.send_decision(Decision(gate_id, "answer", text)),
+            )
+        elif kind == "reject-question":
+            self.push_screen(
+                TextPromptScreen("Reject the question", placeholder="reason (optional)", allow_empty=True),
+                lambda text: text is not None and self.send_decision(Decision(gate_id, "reject-question", text or None)),
+            )
+
+    def _confirm_always(self, request: PermissionRequest) -> None:
+        patterns = "\n".join(f"  {neutralise(p)}" for p in request.always) or "  (none: this acts like once)"
+        risk = self.gates_view.risk(request)
+        question = f"Always allow {neutralise(request.permission or 'this')} in this session for:\n{patterns}"
+
+        def second(yes: bool | None) -> None:
+            if yes:
+                self.send_decision(Decision(request.id, "always"))
+
+        def first(yes: bool | None) -> None:
+            if not yes:
+                return
+            if risk.risky:
+                self.push_screen(ConfirmScreen(f"This one is risky: {risk.describe()}.\nReally allow it always?"), second)
+            else:
+                second(True)
+
+        self.push_screen(ConfirmScreen(question), first)
+
+    @work(group="gate-replies")
+    async def send_decision(self, decision: Decision) -> None:
+        """Send one decision, exactly once, and settle its gate by the outcome."""
+        store = self.store
+        gate = store.permissions.get(decision.gate_id) or store.questions.get(decision.gate_id)
+        if gate is None or not self.ledger.begin(decision):
+            return
+        self.gates_view.refresh_rows(None)
+        try:
+            if decision.kind in ("once", "always", "reject"):
+                await self.client.reply_permission(decision.gate_id, decision.kind, decision.message)  # type: ignore[arg-type]
+            elif decision.kind == "answer":
+                await self.client.reply_question(decision.gate_id, decision.message or "")
+            else:
+                await self.client.reject_question(decision.gate_id, decision.message)
+        except HoodyError as exc:
+            outcome = self.ledger.failed(decision.gate_id, exc)
+            self._audit(gate, decision, outcome.value if outcome is not Outcome.REFUSED else f"refused: {exc.message}")
+            if outcome is Outcome.GONE:
+                self.post_message(StoreChanged(store.remove_gate(decision.gate_id)))
+                self.post_message(ActionDone("gate", "That gate was already answered elsewhere; dropped it."))
+            elif outcome is Outcome.CHECKING:
+                self.post_message(ActionFailed("gate", f"No answer from the server ({exc.message}); checking whether the reply arrived…"))
+                self.check_gates()
+            else:
+                self.post_message(ActionFailed("gate", f"Not accepted: {exc}"))
+            self.gates_view.refresh_rows(None)
+            return
+        self.ledger.succeeded(decision.gate_id)
+        self._audit(gate, decision, "ok")
+        self.post_message(StoreChanged(store.remove_gate(decision.gate_id)))
+        verb = {"once": "Allowed once", "always": "Allowed always", "reject": "Rejected",
+                "answer": "Answered", "reject-question": "Rejected the question"}[decision.kind]
+        self.post_message(ActionDone("gate", verb))
+
+    @work(group="check-gates", exclusive=True)
+    async def check_gates(self) -> None:
+        """List the pending gates until the server answers, to settle replies of unknown fate."""
+        delay = 1.0
+        while True:
+            try:
+                permissions, questions = await asyncio.gather(self.client.pending_permissions(), self.client.questions())
+            except HoodyError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 15.0)
+                continue
+            pending = {p.id for p in permissions} | {q.id for q in questions}
+            settled = self.ledger.resynced(pending)
+            for gate_id, outcome in settled.items():
+                if outcome is Outcome.DONE:
+                    self.post_message(StoreChanged(self.store.remove_gate(gate_id)))
+                    self.post_message(ActionDone("gate", "The reply had arrived after all."))
+                else:
+                    self.post_message(ActionFailed("gate", "The reply did not arrive; the gate is still pending. Press the key again."))
+            self.gates_view.refresh_rows(None)
+            return
+
+    def _audit(self, gate, decision: Decision, outcome: str) -> None:  # noqa: ANN001
+        if isinstance(gate, PermissionRequest):
+            kind, tool = "permission", gate.permission
+            subject = gate.command or gate.filepath or ", ".join(gate.patterns)
+        else:
+            kind, tool, subject = "question", None, gate.text
+        record = AuditRecord(
+            time=self.clock(), server=self.options.url, workspace=self.options.workspace, session=gate.session_id,
+            gate=gate.id, kind=kind, tool=tool, subject=subject, decision=decision.kind,
+            message=decision.message, outcome=outcome,
+        )
+        if not self.audit.write(record) and self.audit.error:
+            self.notify(self.audit.error, severity="error")
+            self.audit.error = None
 
     # --- session actions -----------------------------------------------------------------
 

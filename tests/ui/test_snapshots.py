@@ -20,7 +20,8 @@ SIZE = (120, 36)
 
 
 def make_app(theme: str) -> HoodyApp:
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", theme=theme)
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", theme=theme,
+                         bell=False, gate_toasts=False)
     return HoodyApp(options, start_worker=False, clock=lambda: NOW)
 
 
@@ -64,3 +65,16 @@ def test_help(snap_compare, theme):
 
 def test_sessions_at_80x24(snap_compare):
     assert snap_compare(make_app("textual-dark"), terminal_size=(80, 24), run_before=loaded)
+
+
+def test_gates_at_80x24(snap_compare):
+    assert snap_compare(make_app("textual-dark"), terminal_size=(80, 24), run_before=loaded, press=["4"])
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_gates_question_selected(snap_compare, theme):
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["4", "down"])
+
+
+def test_always_confirm_lists_patterns(snap_compare):
+    assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=loaded, press=["4", "a"])

@@ -72,8 +72,12 @@ class TableView(Vertical):
     def on_mount(self) -> None:
         self.refresh_rows(None)
 
+    def table_width(self) -> int:
+        """How wide the table is; a view with a side pane says less than its own width."""
+        return self.size.width
+
     def on_resize(self) -> None:
-        width = self.size.width
+        width = self.table_width()
         if width and width != self._layout_width:
             self._layout_width = width
             widths = self._widths(width)

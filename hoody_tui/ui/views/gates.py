@@ -1,30 +1,120 @@
-"""Gates: every pending permission request and question of the workspace, oldest first."""
+"""Gates: every pending permission request and question of the workspace, oldest
+first, with a detail pane and one-key decisions.
+
+A key acts on the gate shown in the detail pane at the keystroke (its id), never on
+a row index: rows can move as gates arrive and leave.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
+from typing import Any
 
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from ...api.permissions import PermissionRequest, SessionPermissions
+from ...api.questions import Question
+from ...gates.ledger import Ledger, Phase
+from ...gates.risk import Risk, classify
 from ...store.changes import Changes
 from ...text import shorten
+from ..format import relative_time
 from ..theme import theme_color
+from ..widgets.filter_input import FilterInput
+from ..widgets.gate_detail import GateDetail
 from .base import Row, TableView
 
 __all__ = ["GatesView"]
 
 
+def _id(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
+    return Binding(key, action, description, id=f"gates.{action.split('(')[0]}", tooltip=tooltip, show=show)
+
+
 class GatesView(TableView):
     COLUMNS = (
         ("kind", "Kind", 10),
-        ("session", "Session", 22),
-        ("agent", "Agent", 9),
-        ("what", "Tool", 10),
-        ("detail", "Command / patterns", 44),
+        ("risk", "!", 1),
+        ("session", "Session", 16),
+        ("agent", "Agent", 8),
+        ("what", "Tool", 8),
+        ("detail", "Command / patterns / question", 30),
+        ("age", "Age", 4),
     )
     FLEX = "detail"
-    DROP_ORDER = ("agent",)
+    DROP_ORDER = ("agent", "age", "what")
     EMPTY_TEXT = "No agent is waiting for you."
+    ENTER = Binding("enter", "select_cursor", "Allow once / answer", id="gates.enter",
+                    tooltip="Allow this call once, or type an answer to a question")
+    BINDINGS = [
+        _id("y", "decide('once')", "Allow once", "Let the agent run this call once"),
+        _id("a", "decide('always')", "Always", "Allow, and persist the 'always' patterns for this session (asks first)"),
+        _id("n", "decide('reject')", "Reject", "Reject the call (a question: reject with a reason)"),
+        _id("N", "decide('reject-message')", "Reject+msg", "Reject the call with a message for the agent"),
+        _id("j", "move(1)", "Down", "Next gate", show=False),
+        _id("k", "move(-1)", "Up", "Previous gate", show=False),
+        _id("o", "open_call", "Open call", "Show the tool call this gate belongs to in the stream"),
+        *[_id(str(n), f"pick({n})", f"Option {n}", f"Answer the question with option {n}", show=False) for n in range(1, 10)],
+    ]
 
     session_filter: str | None = None
+
+    class Decide(Message):
+        """The user decided ``gate_id`` (the gate on screen at the keystroke)."""
+
+        def __init__(self, gate_id: str, kind: str, *, option: int | None = None) -> None:
+            super().__init__()
+            self.gate_id = gate_id
+            self.kind = kind
+            self.option = option
+
+    class OpenCall(Message):
+        def __init__(self, session_id: str, message_id: str | None, call_id: str | None) -> None:
+            super().__init__()
+            self.session_id = session_id
+            self.message_id = message_id
+            self.call_id = call_id
+
+    class NeedRules(Message):
+        """The detail pane wants a session's effective ruleset."""
+
+        def __init__(self, session_id: str) -> None:
+            super().__init__()
+            self.session_id = session_id
+
+    def __init__(self, store, *, clock, ledger: Ledger, workspace_path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(store, clock=clock, **kwargs)
+        self.ledger = ledger
+        self.workspace_path = workspace_path
+        self.rules: dict[str, SessionPermissions] = {}
+        self.rules_errors: dict[str, str] = {}
+        self._risks: dict[str, tuple[PermissionRequest, Risk]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="view-title")
+        yield FilterInput()
+        with Horizontal(id="gates-split"):
+            table_class = type("GatesTable", (DataTable,), {"BINDINGS": [self.ENTER]})
+            table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table", id="gates-table")
+            self._add_columns(table, self._widths(60))
+            yield table
+            yield GateDetail(id="gate-detail")
+        yield Static(self.EMPTY_TEXT, classes="view-empty")
+
+    @property
+    def detail(self) -> GateDetail:
+        return self.query_one(GateDetail)
+
+    def table_width(self) -> int:
+        wide = self.size.width >= 110
+        self.query_one("#gates-split").set_class(not wide, "-stacked")
+        return self.size.width // 2 if wide else self.size.width
+
+    # --- rows ----------------------------------------------------------------------------
 
     def concerns(self, changes: Changes) -> bool:
         return bool(changes.gates or changes.sessions or changes.sessions_removed or changes.resynced)
@@ -38,37 +128,180 @@ class GatesView(TableView):
             parts.append(f"filter: {self.filter_text}, {shown} shown")
         return " · ".join(parts)
 
+    def risk(self, request: PermissionRequest) -> Risk:
+        cached = self._risks.get(request.id)
+        if cached is None or cached[0] is not request:
+            cached = (request, classify(request, workspace=self.workspace_path))
+            self._risks[request.id] = cached
+        return cached[1]
+
+    def _kind_cell(self, kind: str, gate_id: str, color: str) -> Text:
+        state = self.ledger.state(gate_id)
+        if state is not None and state.phase is Phase.SENDING:
+            return Text("sending…", style=f"italic {theme_color(self.app, 'warning')}")
+        if state is not None and state.phase is Phase.CHECKING:
+            return Text("checking…", style=f"italic {theme_color(self.app, 'warning')}")
+        if state is not None and state.phase is Phase.FAILED:
+            return Text("failed", style=f"bold {theme_color(self.app, 'error')}")
+        return Text(kind, style=theme_color(self.app, color))
+
     def rows(self) -> list[Row]:
         store = self.store
         app = self.app
+        now = self.clock()
         rows: list[Row] = []
-        for request in store.permissions.values():
-            if self.session_filter and request.session_id != self.session_filter:
+        live = set()
+        for gate in store.gates_in_order():
+            if self.session_filter and gate.session_id != self.session_filter:
                 continue
-            session = store.sessions.get(request.session_id or "")
-            stats = store.stats.get(request.session_id or "")
-            detail = request.command or request.filepath or ", ".join(request.patterns) or ""
-            title = (session.title if session else None) or request.session_id or ""
-            cells = (
-                Text("permission", style=theme_color(app, "warning")),
-                shorten(title, 22),
-                shorten((stats.agent if stats else None) or "", 9),
-                shorten(request.permission or "", 10),
-                shorten(detail, 80),
+            live.add(gate.id)
+            session = store.sessions.get(gate.session_id or "")
+            stats = store.stats.get(gate.session_id or "")
+            title = (session.title if session else None) or gate.session_id or ""
+            created = gate.time.created if gate.time else None
+            if isinstance(gate, PermissionRequest):
+                risk = self.risk(gate)
+                detail = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns) or ""
+                cells = (
+                    self._kind_cell("permission", gate.id, "warning"),
+                    Text("⚠", style=f"bold {theme_color(app, 'error')}") if risk.risky else Text(""),
+                    shorten(title, 40),
+                    shorten((stats.agent if stats else None) or "", 8),
+                    shorten(gate.permission or "", 8),
+                    shorten(str(detail), 80),
+                    relative_time(created, now) if created else "",
+                )
+                search = f"permission {title} {gate.permission} {detail} {risk.describe()}".lower()
+            else:
+                cells = (
+                    self._kind_cell("question", gate.id, "accent"),
+                    Text(""),
+                    shorten(title, 40),
+                    shorten((stats.agent if stats else None) or "", 8),
+                    "",
+                    shorten(gate.text, 80),
+                    relative_time(created, now) if created else "",
+                )
+                search = f"question {title} {gate.text}".lower()
+            rows.append((gate.id, cells, search))
+        for gate_id in [k for k in self._risks if k not in store.permissions]:
+            del self._risks[gate_id]
+        return rows
+
+    def refresh_rows(self, changes: Changes | None) -> None:
+        super().refresh_rows(changes)
+        if self.is_mounted:
+            self.show_selected()
+
+    # --- the detail pane -----------------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_selected()
+
+    def show_selected(self) -> None:
+        detail = self.detail
+        gate_id = self.selected_key
+        store = self.store
+        if gate_id is None:
+            detail.show_nothing("Nothing to decide." if not store.permissions and not store.questions else "")
+            return
+        colors = {name: theme_color(self.app, name) for name in ("error", "warning", "accent", "success")}
+        dark = self.app.current_theme.dark
+        request = store.permissions.get(gate_id)
+        state = self.ledger.state(gate_id)
+        if request is not None:
+            session_id = request.session_id or ""
+            session = store.sessions.get(session_id)
+            stats = store.stats.get(session_id)
+            if session_id and session_id not in self.rules and session_id not in self.rules_errors:
+                self.post_message(self.NeedRules(session_id))
+            detail.show_permission(
+                request, session_title=(session.title if session else None) or session_id,
+                agent=stats.agent if stats else None, risk=self.risk(request),
+                rules=self.rules.get(session_id), rules_error=self.rules_errors.get(session_id),
+                state=state, tool_input=self._tool_input(request), colors=colors, dark=dark,
             )
-            rows.append((request.id, cells, f"permission {title} {request.permission} {detail}".lower()))
-        for question in store.questions.values():
-            if self.session_filter and question.session_id != self.session_filter:
-                continue
+            return
+        question = store.questions.get(gate_id)
+        if question is not None:
             session = store.sessions.get(question.session_id or "")
             stats = store.stats.get(question.session_id or "")
-            title = (session.title if session else None) or question.session_id or ""
-            cells = (
-                Text("question", style=theme_color(app, "accent")),
-                shorten(title, 22),
-                shorten((stats.agent if stats else None) or "", 9),
-                "",
-                shorten(question.text, 80),
+            detail.show_question(
+                question, session_title=(session.title if session else None) or question.session_id or "",
+                agent=stats.agent if stats else None, state=state, colors=colors,
             )
-            rows.append((question.id, cells, f"question {title} {question.text}".lower()))
-        return rows
+
+    def _tool_input(self, request: PermissionRequest) -> Any:
+        """The input of the tool call the request belongs to, when the store has it."""
+        if not request.tool or not request.tool.call_id or not request.session_id:
+            return None
+        entries = self.store.messages.get(request.session_id, {})
+        entry = entries.get(request.tool.message_id or "")
+        candidates = [entry] if entry else list(entries.values())[-5:]
+        for candidate in candidates:
+            for part in candidate.parts.values():
+                if getattr(part, "call_id", None) == request.tool.call_id:
+                    return part.state.input  # type: ignore[attr-defined]
+        return None
+
+    def rules_loaded(self, session_id: str, rules: SessionPermissions | None, error: str | None) -> None:
+        if rules is not None:
+            self.rules[session_id] = rules
+            self.rules_errors.pop(session_id, None)
+        else:
+            self.rules_errors[session_id] = error or "unknown error"
+        self.show_selected()
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        gate_id = self.detail.gate_id
+        if gate_id in self.store.questions:
+            self.post_message(self.Decide(gate_id, "answer-typed"))
+        elif gate_id is not None:
+            self.post_message(self.Decide(gate_id, "once"))
+
+    def action_decide(self, kind: str) -> None:
+        gate_id = self.detail.gate_id
+        if gate_id is None:
+            self.app.bell()
+            return
+        if gate_id in self.store.questions:
+            if kind in ("reject", "reject-message"):
+                self.post_message(self.Decide(gate_id, "reject-question"))
+            elif kind == "once":
+                self.post_message(self.Decide(gate_id, "answer-typed"))
+            else:
+                self.notify("'always' is for permission requests; pick an option (1-9) or press Enter to type an answer.")
+            return
+        self.post_message(self.Decide(gate_id, kind))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Number keys answer a question only when one is shown; otherwise they fall
+        # through to the app (1-4 switch views).
+        if action == "pick":
+            question = self.store.questions.get(self.detail.gate_id or "") if self.is_mounted else None
+            if question is None:
+                return False
+            options = sum(len(item.options) for item in question.questions)
+            return bool(parameters) and int(parameters[0]) <= options  # type: ignore[arg-type]
+        return True
+
+    def action_pick(self, number: int) -> None:
+        gate_id = self.detail.gate_id
+        if gate_id in self.store.questions:
+            self.post_message(self.Decide(gate_id, "answer-option", option=number))
+
+    def action_move(self, delta: int) -> None:
+        table = self.table
+        table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + delta)))
+
+    def action_open_call(self) -> None:
+        gate_id = self.detail.gate_id
+        gate = self.store.permissions.get(gate_id or "") or self.store.questions.get(gate_id or "")
+        if gate is None or not gate.session_id:
+            return
+        tool = gate.tool
+        self.post_message(self.OpenCall(gate.session_id, tool.message_id if tool else None, tool.call_id if tool else None))

@@ -36,6 +36,8 @@ class StreamView(Vertical):
         super().__init__(**kwargs)
         self.store = store
         self.session_id: str | None = None
+        self.focus_call: str | None = None
+        """A tool call to open and scroll to once it is on screen (from the gates' `o`)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title", id="stream-title")
@@ -63,6 +65,17 @@ class StreamView(Vertical):
         self.message_list.display = session_id is not None
         self.message_list.show_session(session_id, self.store.session_messages(session_id) if session_id else [])
         self._show_title()
+        self._focus_call()
+
+    def _focus_call(self) -> None:
+        if not self.focus_call:
+            return
+        view = self.message_list.find_call(self.focus_call)
+        if view is not None:
+            self.focus_call = None
+            self.message_list.follow = False
+            view.expand()
+            self.call_after_refresh(self.message_list.scroll_to_widget, view, animate=False, top=True)
 
     def apply_changes(self, changes: Changes) -> None:
         sid = self.session_id
@@ -73,6 +86,7 @@ class StreamView(Vertical):
             return
         if sid in changes.messages or changes.resynced:
             self.message_list.sync(self.store.session_messages(sid))
+            self._focus_call()
         if sid in changes.sessions or changes.gates or changes.messages:
             self._show_title()
 

@@ -111,6 +111,10 @@ class PartView(Vertical):
         tokens = count(part.tokens.total) if part.tokens else "-"
         return Text(f"── step done · {tokens} tokens · {money(part.cost)} ──")
 
+    def expand(self) -> None:
+        for collapsible in self.query(Collapsible):
+            collapsible.collapsed = False
+
     def show(self, part: PartBase) -> None:
         old, self.part = self.part, part
         if isinstance(part, TextPart) and isinstance(old, TextPart):
@@ -246,6 +250,13 @@ class MessageList(VerticalScroll):
         elif at_end:
             self.follow = True
             self.unseen = 0
+
+    def find_call(self, call_id: str) -> PartView | None:
+        for block in self._blocks.values():
+            for view in block._parts.values():  # noqa: SLF001
+                if isinstance(view.part, ToolPart) and view.part.call_id == call_id:
+                    return view
+        return None
 
     def resume_follow(self) -> None:
         self.follow = True

@@ -1,0 +1,186 @@
+"""The detail pane of the gates queue: everything needed to decide one gate."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...api.permissions import PermissionRequest, SessionPermissions
+from ...api.questions import Question
+from ...gates.ledger import GateState, Phase
+from ...gates.risk import Risk
+from ...gates.rules import matching_rule
+from ...text import neutralise
+
+__all__ = ["GateDetail", "edit_diff", "REJECT_NOTE"]
+
+REJECT_NOTE = (
+    "Reject denies this call. On this server it also rejects the session's other pending "
+    "requests and stops the agent's turn; your message is passed to the agent."
+)
+
+
+def edit_diff(request: PermissionRequest, tool_input: Any = None) -> str | None:
+    """The unified diff an edit would make: from the request's metadata, else built
+    from the tool input's old/new text."""
+    meta = request.metadata
+    for key in ("diff", "patch"):
+        value = meta.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    for source in (meta, tool_input if isinstance(tool_input, dict) else {}):
+        old = source.get("oldString") or source.get("old_string")
+        new = source.get("newString") or source.get("new_string") or source.get("content")
+        if isinstance(new, str):
+            path = request.filepath or source.get("filePath") or source.get("path") or "file"
+            lines = difflib.unified_diff(
+                (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=f"a/{path}", tofile=f"b/{path}",
+            )
+            text = "".join(lines)
+            if text:
+                return text
+    return None
+
+
+def _syntax(code: str, lexer: str, dark: bool) -> Syntax:
+    return Syntax(
+        neutralise(code), lexer, theme="ansi_dark" if dark else "ansi_light",
+        background_color="default", word_wrap=True,
+    )
+
+
+class GateDetail(VerticalScroll):
+    """Shows one gate. ``gate_id`` is the gate on screen: keys act on it, never on a row index."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate_id: str | None = None
+
+    def compose(self):  # noqa: ANN201
+        yield Static("", id="gate-body")
+
+    def show_nothing(self, text: str = "") -> None:
+        self.gate_id = None
+        self.query_one("#gate-body", Static).update(Text(text))
+
+    def show_permission(
+        self,
+        request: PermissionRequest,
+        *,
+        session_title: str,
+        agent: str | None,
+        risk: Risk,
+        rules: SessionPermissions | None,
+        rules_error: str | None,
+        state: GateState | None,
+        tool_input: Any = None,
+        colors: dict[str, str],
+        dark: bool,
+    ) -> None:
+        self.gate_id = request.id
+        parts: list[RenderableType] = []
+        head = Text()
+        head.append(f"{neutralise(request.permission or 'permission')}", style="bold")
+        head.append(f"  ·  {neutralise(session_title)}")
+        if agent:
+            head.append(f"  ·  {neutralise(agent)}")
+        parts.append(head)
+        if risk.risky:
+            parts.append(Text(f"⚠ risky: {risk.describe()}", style=f"bold {colors['error']}"))
+        if state is not None:
+            parts.append(self._state_line(state, colors))
+        command = request.command
+        if command:
+            parts.append(Text("\ncommand", style="bold"))
+            parts.append(_syntax(command, "bash", dark))
+        diff = edit_diff(request, tool_input) if request.permission in ("edit", "write", "patch") or "diff" in request.metadata else None
+        if request.filepath:
+            parts.append(Text(f"\nfile  {neutralise(request.filepath)}"))
+        if diff:
+            parts.append(Text("\ndiff", style="bold"))
+            parts.append(_syntax(diff, "diff", dark))
+        url = request.metadata.get("url") or (tool_input.get("url") if isinstance(tool_input, dict) else None)
+        if isinstance(url, str):
+            parts.append(Text(f"\nurl  {neutralise(url)}"))
+        parts.append(Text("\npatterns", style="bold"))
+        parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.patterns) or "  (none)"))
+        parts.append(Text("\n\"always\" would persist", style="bold"))
+        parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.always) or "  (nothing: always acts like once)"))
+        parts.append(self._rules(request, rules, rules_error, colors))
+        if request.tool and request.tool.call_id:
+            parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
+        parts.append(Text("\ny/Enter allow once · a always · n reject · N reject with a message", style="dim"))
+        parts.append(Text(REJECT_NOTE, style="dim italic"))
+        self.query_one("#gate-body", Static).update(Group(*parts))
+
+    @staticmethod
+    def _state_line(state: GateState, colors: dict[str, str]) -> Text:
+        if state.phase is Phase.SENDING:
+            return Text(f"sending: {state.decision.kind}…", style=f"bold {colors['warning']}")
+        if state.phase is Phase.CHECKING:
+            return Text(f"no answer from the server ({state.note}); checking whether it arrived…", style=f"bold {colors['warning']}")
+        if state.phase is Phase.FAILED:
+            return Text(state.note, style=f"bold {colors['error']}")
+        return Text("decided", style="dim")
+
+    @staticmethod
+    def _rules(request: PermissionRequest, rules: SessionPermissions | None, error: str | None, colors: dict[str, str]) -> Text:
+        text = Text("\nsession rules (last match wins)\n", style="bold")
+        if error:
+            text.append(f"  could not load: {error}\n", style="italic")
+            return text
+        if rules is None:
+            text.append("  loading…\n", style="italic")
+            return text
+        if not rules.effective:
+            text.append("  (no rules: every call asks)\n")
+            return text
+        values = [request.command] if request.command else list(request.patterns)
+        hit = matching_rule(rules.effective, request.permission or "", [v for v in values if v])
+        for index, rule in enumerate(rules.effective):
+            line = f"  {rule.action:<5} {neutralise(rule.permission)} {neutralise(rule.pattern)}"
+            if index == hit:
+                text.append(line + "   ← matches\n", style=f"bold reverse {colors['accent']}")
+            else:
+                text.append(line + "\n")
+        if hit is None:
+            text.append("  no rule matches, so the agent asks\n", style="dim")
+        return text
+
+    def show_question(self, question: Question, *, session_title: str, agent: str | None,
+                      state: GateState | None, colors: dict[str, str]) -> None:
+        self.gate_id = question.id
+        parts: list[RenderableType] = []
+        head = Text()
+        head.append("question", style="bold")
+        head.append(f"  ·  {neutralise(session_title)}")
+        if agent:
+            head.append(f"  ·  {neutralise(agent)}")
+        parts.append(head)
+        if state is not None:
+            parts.append(self._state_line(state, colors))
+        number = 1
+        for item in question.questions:
+            block = Text("\n")
+            if item.header:
+                block.append(neutralise(item.header) + "\n", style="bold")
+            block.append(neutralise(item.question) + "\n")
+            for option in item.options:
+                block.append(f"  {number}  " if number <= 9 else "     ", style="bold")
+                block.append(neutralise(option.label))
+                if option.description:
+                    block.append(f"  {neutralise(option.description)}", style="dim")
+                block.append("\n")
+                number += 1
+            if item.multiple:
+                block.append("  (several may apply: type them, separated by commas)\n", style="dim")
+            parts.append(block)
+        parts.append(Text("\n1-9 pick an option · Enter types an answer · n rejects with a reason", style="dim"))
+        self.query_one("#gate-body", Static).update(Group(*parts))
