@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="start the bundled reference server and connect to it")
     parser.add_argument("--seed", type=int, default=1, help="scenario seed for --demo (default 1)")
     parser.add_argument("--theme", help="Textual theme, e.g. textual-dark, textual-light, nord")
+    parser.add_argument(
+        "--audit-log", type=Path, metavar="PATH",
+        help="where to append one JSON line per gate decision (default: the XDG state dir)",
+    )
+    parser.add_argument("--no-bell", action="store_true", help="do not ring the terminal bell when a gate arrives")
+    parser.add_argument(
+        "--notify", action="store_true",
+        help="also send a desktop notification (OSC 9 / OSC 777) when a gate arrives",
+    )
     return parser
 
 
@@ -138,9 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = resolve_target(args)
         from .ui.app import AppOptions, HoodyApp
 
+        from .gates.audit import default_audit_path
+
         options = AppOptions(
             url=target.url, workspace=target.workspace, token=target.token, insecure=target.insecure,
             api_prefix=target.api_prefix, theme=target.theme, server_label="demo" if args.demo else None,
+            audit_log=(args.audit_log or default_audit_path()).expanduser(),
+            bell=not args.no_bell, desktop_notifications=args.notify,
         )
         app = HoodyApp(options)
         if target.theme and target.theme not in app.available_themes:
