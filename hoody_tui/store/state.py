@@ -346,6 +346,26 @@ class WorkspaceStore:
         changes.messages.add(session_id)
         return changes
 
+    def add_jobs(self, jobs: Iterable[Job]) -> Changes:
+        """Jobs listed over REST (a page, a refresh of one job)."""
+        changes = Changes()
+        for job in jobs:
+            if self.jobs.get(job.id) != job:
+                self.jobs[job.id] = job
+                changes.jobs.add(job.id)
+        return changes
+
+    def set_loop(self, session_id: str, loop: Loop | None) -> Changes:
+        changes = Changes()
+        if self.loops.get(session_id) != loop:
+            if loop is None:
+                self.loops.pop(session_id, None)
+            else:
+                self.loops[session_id] = loop
+            changes.loops.add(session_id)
+            changes.sessions.add(session_id)
+        return changes
+
     # --- resync --------------------------------------------------------------------------
 
     def resync(self, snapshot: Snapshot) -> Changes:

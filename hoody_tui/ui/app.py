@@ -21,7 +21,9 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from ..api.client import HoodyClient
-from ..api.errors import HoodyError
+from ..api.cli_agent import CliAgentComplete, CliAgentProgress, CliAgentSnapshot
+from ..api.errors import Conflict, HoodyError
+from ..events.items import ConnectionState
 from ..api.permissions import PermissionRequest
 from ..gates.audit import AuditLog, AuditRecord
 from ..gates.ledger import Decision, Ledger, Outcome
@@ -35,6 +37,9 @@ from .screens.confirm import ConfirmScreen
 from .screens.details import DetailsScreen
 from .screens.help import HelpScreen
 from .screens.prompt import TextPromptScreen
+from .screens.cli_agent import CliAgentScreen, StartCliAgent
+from .screens.job_detail import FetchJobOutput, JobDetailScreen
+from .screens.loop import LoopScreen, StartLoop, StopLoop
 from .notify import desktop_notification, set_terminal_title
 from .views.gates import GatesView
 from .views.jobs import JobsView
@@ -197,6 +202,13 @@ class HoodyApp(App[int]):
                     self.notify("A reply did not reach the server; the gate is still pending. Press the key again.",
                                 severity="warning")
         self._notice_new_gates(changes)
+        screen = self.screen
+        if isinstance(screen, JobDetailScreen) and screen.job_id in changes.jobs:
+            screen.refresh_job()
+        elif isinstance(screen, LoopScreen) and screen.session_id in changes.loops:
+            screen.refresh_loop()
+        elif isinstance(screen, LoopScreen) and screen.session_id in changes.sessions:
+            self.poll_loop(screen.session_id)
         with self.batch_update():
             for name in VIEWS:
                 if name == self.current_view:
@@ -246,6 +258,9 @@ class HoodyApp(App[int]):
     # --- navigation ----------------------------------------------------------------------
 
     def action_show(self, name: str) -> None:
+        if name == "jobs":
+            self.jobs_view.set_scope(self.stream_view.session_id if self.current_view == "stream" else None)
+            self._dirty.add("jobs")
         if name == "gates" and self.current_view == "stream":
             self.gates_view.session_filter = self.stream_view.session_id
             self._dirty.add("gates")
@@ -266,6 +281,10 @@ class HoodyApp(App[int]):
         view.focus_table()
 
     def action_back(self) -> None:
+        if self.current_view == "jobs" and self.jobs_view.scope_session:
+            self.jobs_view.set_scope(None)
+            self.jobs_view.refresh_rows(None)
+            return
         if self.current_view == "gates" and self.gates_view.session_filter:
             self.gates_view.session_filter = None
             self.gates_view.refresh_rows(None)
@@ -479,6 +498,14 @@ class HoodyApp(App[int]):
     def _session_action(self, action: str, session_id: str) -> None:
         session = self.store.sessions.get(session_id)
         title = shorten((session.title if session else None) or session_id, 60)
+        if action == "loop":
+            self.push_screen(LoopScreen(self.store, session_id))
+            self.poll_loop(session_id)
+            self._arm_loop_poll(session_id)
+            return
+        if action == "cli-agent":
+            self.push_screen(CliAgentScreen(session_id, title))
+            return
         if action == "abort":
             def confirmed(yes: bool | None) -> None:
                 if yes:
@@ -487,6 +514,171 @@ class HoodyApp(App[int]):
             self.push_screen(ConfirmScreen(f"Abort the current turn of “{title}”?"), confirmed)
         else:
             self.show_details(action, session_id, title)
+
+    # --- loops ---------------------------------------------------------------------------
+
+    def _arm_loop_poll(self, session_id: str) -> None:
+        """No loop event is documented: poll every 5 s while the loop panel is open
+        (a one-shot timer re-armed each time, so nothing runs once it is closed)."""
+
+        def tick() -> None:
+            screen = self.screen
+            if isinstance(screen, LoopScreen) and screen.session_id == session_id:
+                self.poll_loop(session_id)
+                self._arm_loop_poll(session_id)
+
+        self.set_timer(5.0, tick)
+
+    @work(group="loop-poll", exclusive=True)
+    async def poll_loop(self, session_id: str) -> None:
+        try:
+            loop = await self.client.get_loop(session_id)
+        except HoodyError:
+            return
+        self.post_message(StoreChanged(self.store.set_loop(session_id, loop)))
+
+    def on_start_loop(self, message: StartLoop) -> None:
+        self.start_loop(message.screen, message.prompt, message.iters)
+
+    @work(group="loop-action")
+    async def start_loop(self, screen: LoopScreen, prompt: str, iters: int) -> None:
+        try:
+            loop = await self.client.start_loop(screen.session_id, prompt, iters)
+        except HoodyError as exc:
+            screen.failed(exc)
+            return
+        self.post_message(StoreChanged(self.store.set_loop(screen.session_id, loop)))
+        screen.done(f"Loop started: {iters} iterations.")
+
+    def on_stop_loop(self, message: StopLoop) -> None:
+        screen = message.screen
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.stop_loop(screen)
+            else:
+                screen.done("")
+
+        self.push_screen(ConfirmScreen("Stop the loop? This also cancels its running prompt."), confirmed)
+
+    @work(group="loop-action")
+    async def stop_loop(self, screen: LoopScreen) -> None:
+        try:
+            await self.client.stop_loop(screen.session_id)
+        except HoodyError as exc:
+            screen.failed(exc)
+            return
+        self.post_message(StoreChanged(self.store.set_loop(screen.session_id, None)))
+        screen.done("Loop stopped.")
+
+    # --- CLI-agent runs ------------------------------------------------------------------
+
+    def on_start_cli_agent(self, message: StartCliAgent) -> None:
+        self.run_cli_agent(message)
+
+    @work(group="cli-agent")
+    async def run_cli_agent(self, request: StartCliAgent) -> None:
+        screen = request.screen
+        try:
+            started = await self.client.start_cli_agent(
+                screen.session_id, request.agent, request.prompt, model=request.model,
+                git=request.git or None, timeout_ms=request.timeout_ms,
+            )
+        except HoodyError as exc:
+            screen.failed(exc)
+            return
+        screen.started(started.job_id)
+        async for item in self.client.cli_agent_stream(screen.session_id, started.job_id):
+            if isinstance(item, CliAgentSnapshot):
+                job = item.job
+                screen.progress(job.percent, job.progress.message if job.progress else job.status)
+            elif isinstance(item, CliAgentProgress):
+                screen.progress(item.percent, item.message)
+            elif isinstance(item, CliAgentComplete):
+                screen.complete(item.job.status, item.job.output)
+                self.post_message(ActionDone("cli-agent", f"CLI-agent run {started.job_id}: {item.job.status}"))
+            elif isinstance(item, ConnectionState) and item.phase not in ("live", "closed"):
+                screen.stream_state(item.describe())
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def on_jobs_view_need_page(self, message: JobsView.NeedPage) -> None:
+        self.load_jobs_page(message.session_id, message.status, message.cursor)
+
+    @work(group="jobs-page", exclusive=True)
+    async def load_jobs_page(self, session_id: str, status: str, cursor: str | None) -> None:
+        try:
+            page = await self.client.list_jobs_page(session_id, status=status, limit=100, cursor=cursor)  # type: ignore[arg-type]
+        except HoodyError as exc:
+            self.jobs_view.page_loaded(None)
+            self.post_message(ActionFailed("jobs", str(exc)))
+            return
+        self.post_message(StoreChanged(self.store.add_jobs(page.jobs)))
+        self.jobs_view.page_loaded(page.next_cursor if len(page.jobs) >= 100 else None)
+
+    def on_jobs_view_act(self, message: JobsView.Act) -> None:
+        action, session_id, ids = message.action, message.session_id, message.job_ids
+        if session_id is None:
+            self.notify("This job has no session, so the server has no route to act on it.", severity="warning")
+            return
+        if action == "details":
+            self.push_screen(JobDetailScreen(self.store, ids[0]))
+        elif action == "cancel":
+            self.push_screen(ConfirmScreen(f"Cancel job {ids[0]}?"), lambda yes: yes and self.job_action("cancel", session_id, ids))
+        elif action == "cancel-many":
+            self.push_screen(ConfirmScreen(f"Cancel {len(ids)} marked jobs?"), lambda yes: yes and self.job_action("cancel-many", session_id, ids))
+        else:
+            self.job_action(action, session_id, ids)
+
+    def on_fetch_job_output(self, message: FetchJobOutput) -> None:
+        self.fetch_job_output(message.detail)
+
+    @work(group="job-output", exclusive=True)
+    async def fetch_job_output(self, screen: JobDetailScreen) -> None:
+        job = self.store.jobs.get(screen.job_id)
+        if job is None or not job.session_id:
+            return
+        try:
+            output = await self.client.job_output(job.session_id, job.id)
+        except HoodyError as exc:
+            self.post_message(ActionFailed("job-output", str(exc)))
+            return
+        screen.show_full_output(output)
+
+    @work(group="job-action")
+    async def job_action(self, action: str, session_id: str, ids: list[str]) -> None:
+        client = self.client
+        try:
+            if action == "cancel":
+                result = await client.cancel_job(session_id, ids[0])
+                self.post_message(StoreChanged(self.store.add_jobs([result.job])))
+                text = f"Cancelled job {ids[0]}" if result.cancelled else f"Job {ids[0]} had already ended ({result.job.status})"
+            elif action == "cancel-many":
+                bulk = await client.cancel_jobs(session_id, ids)
+                failures = ", ".join(f"{f.job_id}: {f.reason}" for f in bulk.failed)
+                text = f"Cancelled {bulk.cancelled} of {len(ids)} jobs" + (f"; not cancelled: {failures}" if failures else "")
+                fresh = [await client.get_job(session_id, job_id) for job_id in ids[:50]]
+                self.post_message(StoreChanged(self.store.add_jobs(fresh)))
+            elif action == "retry":
+                retried = await client.retry_job(session_id, ids[0])
+                new_job = await client.get_job(session_id, retried.job_id)
+                self.post_message(StoreChanged(self.store.add_jobs([new_job])))
+                text = f"Retrying {ids[0]} as new job {retried.job_id}"
+            elif action == "inject":
+                injected = await client.inject_jobs(session_id, ids or None)
+                text = injected.message or f"Injected {injected.injected} job result(s)"
+            else:
+                return
+        except Conflict as exc:
+            if exc.code == "loop_already_active":
+                self.post_message(ActionFailed(action, "A prompt loop is active on this session; stop the loop (l) before injecting job results."))
+            else:
+                self.post_message(ActionFailed(action, str(exc)))
+            return
+        except HoodyError as exc:
+            self.post_message(ActionFailed(action, str(exc)))
+            return
+        self.post_message(ActionDone(action, text))
 
     @work(group="session-action")
     async def abort_session(self, session_id: str, title: str) -> None:

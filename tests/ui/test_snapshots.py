@@ -78,3 +78,26 @@ def test_gates_question_selected(snap_compare, theme):
 
 def test_always_confirm_lists_patterns(snap_compare):
     assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=loaded, press=["4", "a"])
+
+
+def test_job_detail(snap_compare):
+    assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=loaded, press=["3", "enter"])
+
+
+def test_loop_panel_with_active_loop(snap_compare):
+    assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=loaded, press=["down", "down", "l"])
+
+
+def test_loop_form_field_errors_as_typed(snap_compare):
+    async def invalid(pilot):
+        await loaded(pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"Run the tests", "tab", "backspace", *"500")
+        await pilot.pause()
+
+    assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=invalid)
+
+
+def test_cli_agent_form(snap_compare):
+    assert snap_compare(make_app("textual-light"), terminal_size=SIZE, run_before=loaded, press=["g", *"codex"])

@@ -1,54 +1,189 @@
-"""Jobs: every background job the workspace knows of, with its progress."""
+"""Jobs: the workspace's background jobs, live, with filter, sort, tree, paging and actions.
+
+Unscoped, the view shows every job the store knows (from events and resyncs). Scoped
+to a session (``3`` from its stream), it also pages that session's full history from
+the server with the ``status`` filter, loading more as the cursor nears the end.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
+from typing import Any
 
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ...api.jobs import JOB_RETRYABLE, Job
 from ...store.changes import Changes
 from ...text import shorten
 from ..format import STATUS_ICONS, duration, progress_bar, relative_time
 from ..theme import STATUS_COLOR, theme_color
 from .base import Row, TableView
 
-__all__ = ["JobsView"]
+__all__ = ["JobsView", "retry_refusal"]
 
 _ORDER = {"running": 0, "queued": 1, "failed": 2, "expired": 3, "cancelled": 4, "completed": 5}
+FILTERS = ("all", "active", "completed")
+SORTS = ("created", "status", "tool")
+
+
+def retry_refusal(job: Job) -> str | None:
+    """Why a job cannot be retried, or ``None`` when it can."""
+    if job.parent_job_id:
+        return "it is a child job: retry its parent instead"
+    if job.status not in JOB_RETRYABLE:
+        return f"only failed, expired or cancelled jobs can be retried (this one is {job.status})"
+    return None
+
+
+def _b(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
+    return Binding(key, action, description, id=f"jobs.{action.split('(')[0]}", tooltip=tooltip, show=show)
 
 
 class JobsView(TableView):
     COLUMNS = (
+        ("mark", "", 1),
         ("status", "Status", 11),
-        ("tool", "Tool", 10),
-        ("session", "Session", 20),
+        ("tool", "Tool", 12),
+        ("session", "Session", 18),
         ("progress", "Progress", 15),
         ("message", "Message", 24),
         ("created", "Age", 5),
         ("duration", "Took", 7),
         ("retries", "Retry", 5),
+        ("group", "Group", 10),
         ("id", "Job", 14),
     )
     FLEX = "message"
-    DROP_ORDER = ("id", "retries", "created", "duration", "tool")
-    EMPTY_TEXT = "No jobs yet."
+    DROP_ORDER = ("group", "id", "retries", "created", "duration", "tool")
+    EMPTY_TEXT = "No jobs match."
+    ENTER = Binding("enter", "select_cursor", "Details", id="jobs.details", tooltip="Input, live output and every field of the job")
+    BINDINGS = [
+        _b("c", "cancel", "Cancel", "Cancel this job (asks first)"),
+        _b("space", "mark", "Mark", "Mark or unmark for a bulk cancel"),
+        _b("C", "cancel_marked", "Cancel marked", "Cancel every marked job at once (asks first)"),
+        _b("r", "retry", "Retry", "Run a failed, expired or cancelled job again as a new job"),
+        _b("i", "inject", "Inject", "Put finished jobs' results into the session's context"),
+        _b("f", "cycle_filter", "Filter", "Show all, active or completed jobs"),
+        _b("o", "cycle_sort", "Sort", "Sort by created, status or tool"),
+        _b("L", "load_more", "More", "Load the next page of this session's jobs", show=False),
+    ]
+
+    class Act(Message):
+        """A job action the app carries out (``job_ids`` for bulk ones)."""
+
+        def __init__(self, action: str, session_id: str | None, job_ids: list[str]) -> None:
+            super().__init__()
+            self.action = action
+            self.session_id = session_id
+            self.job_ids = job_ids
+
+    class NeedPage(Message):
+        """Scoped to a session: load its next page of jobs."""
+
+        def __init__(self, session_id: str, status: str, cursor: str | None) -> None:
+            super().__init__()
+            self.session_id = session_id
+            self.status = status
+            self.cursor = cursor
+
+    def __init__(self, store, *, clock, **kwargs: Any) -> None:
+        super().__init__(store, clock=clock, **kwargs)
+        self.status_filter = "all"
+        self.sort = "created"
+        self.marked: set[str] = set()
+        self.scope_session: str | None = None
+        # Scoped paging: the next cursor of the session's listing ("" = not loaded yet,
+        # None = no more pages), and whether a page is on its way.
+        self.next_cursor: str | None = ""
+        self.loading = False
+
+    # --- scope and paging ----------------------------------------------------------------
+
+    def set_scope(self, session_id: str | None) -> None:
+        if session_id != self.scope_session:
+            self.scope_session = session_id
+            self.next_cursor = ""
+            self.loading = False
+            self.marked.clear()
+        if session_id and self.next_cursor == "" and not self.loading:
+            self._request_page()
+
+    def _request_page(self) -> None:
+        if self.scope_session and not self.loading and self.next_cursor is not None:
+            self.loading = True
+            self.post_message(self.NeedPage(self.scope_session, self.status_filter, self.next_cursor or None))
+
+    def page_loaded(self, next_cursor: str | None) -> None:
+        self.loading = False
+        self.next_cursor = next_cursor
+        self.refresh_rows(None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if self.scope_session and event.cursor_row >= len(self._keys) - 5:
+            self._request_page()
+
+    # --- rows ----------------------------------------------------------------------------
 
     def concerns(self, changes: Changes) -> bool:
         return bool(changes.jobs or changes.sessions_removed or changes.resynced)
 
     def title_text(self, shown: int, total: int) -> str:
-        active = self.store.active_jobs()
-        suffix = f" (filter: {self.filter_text}, {shown} shown)" if self.filter_text else ""
-        return f"Jobs {total}, {active} active{suffix}"
+        parts = [f"Jobs {shown}" + (f" of {total}" if shown != total else "")]
+        parts.append(f"{self.store.active_jobs()} active")
+        parts.append(f"showing {self.status_filter}, by {self.sort}")
+        if self.scope_session:
+            session = self.store.sessions.get(self.scope_session)
+            more = " · loading…" if self.loading else (" · more below" if self.next_cursor else "")
+            parts.append(f"session: {shorten((session.title if session else None) or self.scope_session, 30)}{more} (Esc: all)")
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        return " · ".join(parts)
+
+    def _visible_jobs(self) -> list[Job]:
+        jobs = list(self.store.jobs.values())
+        if self.scope_session:
+            jobs = [j for j in jobs if j.session_id == self.scope_session]
+        if self.status_filter == "active":
+            jobs = [j for j in jobs if not j.is_terminal]
+        elif self.status_filter == "completed":
+            jobs = [j for j in jobs if j.is_terminal]
+        created = lambda j: (j.time.created if j.time else 0) or 0  # noqa: E731
+        if self.sort == "status":
+            key = lambda j: (_ORDER.get(j.status or "", 9), -created(j), j.id)  # noqa: E731
+        elif self.sort == "tool":
+            key = lambda j: (j.tool or "", -created(j), j.id)  # noqa: E731
+        else:
+            key = lambda j: (-created(j), j.id)  # noqa: E731
+        jobs.sort(key=key)
+        # Children go right under their parent when the parent is listed.
+        listed = {j.id for j in jobs}
+        roots = [j for j in jobs if not (j.parent_job_id and j.parent_job_id in listed)]
+        children: dict[str, list[Job]] = {}
+        for j in jobs:
+            if j.parent_job_id and j.parent_job_id in listed:
+                children.setdefault(j.parent_job_id, []).append(j)
+        out: list[Job] = []
+
+        def walk(job: Job) -> None:
+            out.append(job)
+            for child in children.get(job.id, ()):
+                walk(child)
+
+        for root in roots:
+            walk(root)
+        return out
 
     def rows(self) -> list[Row]:
         store = self.store
         app = self.app
         now = self.clock()
-        jobs = sorted(
-            store.jobs.values(),
-            key=lambda j: (_ORDER.get(j.status or "", 9), -((j.time.created if j.time else 0) or 0), j.id),
-        )
         rows: list[Row] = []
-        for job in jobs:
+        for job in self._visible_jobs():
             status = job.status or "?"
             session = store.sessions.get(job.session_id or "")
             session_title = (session.title if session else None) or job.session_id or ""
@@ -58,17 +193,104 @@ class JobsView(TableView):
                 end = job.time.completed or int(now * 1000)
                 took = max(0, end - job.time.started)
             retries = f"{job.retries.count or 0}/{job.retries.max}" if job.retries and job.retries.max else ""
+            if job.total_children:
+                retries = retries or ""
+            message = (job.progress.message if job.progress else None) or job.error or ""
+            if job.total_children:
+                message = f"{len(job.finished_child_job_ids)}/{job.total_children} children done · {message}".rstrip(" ·")
             cells = (
+                Text("●", style=f"bold {theme_color(app, 'accent')}") if job.id in self.marked else Text(""),
                 Text(f"{STATUS_ICONS.get(status, '?')} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground"))),
-                shorten(indent + (job.tool or ""), 10),
-                shorten(session_title, 20),
-                progress_bar(job.percent, 10) if not job.is_terminal or job.percent is not None else "",
-                shorten((job.progress.message if job.progress else None) or job.error or "", 60),
+                shorten(indent + (job.tool or ""), 12),
+                shorten(session_title, 40),
+                progress_bar(job.percent, 10) if job.percent is not None else "",
+                shorten(message, 80),
                 relative_time(job.time.created if job.time else None, now),
                 duration(took),
                 retries,
+                shorten(job.group_id or "", 10),
                 shorten(job.id, 14),
             )
-            search = f"{job.id} {job.tool or ''} {status} {session_title}".lower()
+            search = f"{job.id} {job.tool or ''} {status} {session_title} {job.group_id or ''}".lower()
             rows.append((job.id, cells, search))
         return rows
+
+    # --- actions -------------------------------------------------------------------------
+
+    def _selected_job(self) -> Job | None:
+        key = self.selected_key
+        return self.store.jobs.get(key) if key else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        job = self._selected_job()
+        if job:
+            self.post_message(self.Act("details", job.session_id, [job.id]))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry" and self.is_mounted:
+            job = self._selected_job()
+            return None if job is None or retry_refusal(job) else True
+        if action == "cancel_marked" and self.is_mounted:
+            return True if self.marked else None
+        return True
+
+    def action_cancel(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        if job.is_terminal:
+            self.notify(f"This job already ended ({job.status}); nothing to cancel.")
+            return
+        self.post_message(self.Act("cancel", job.session_id, [job.id]))
+
+    def action_mark(self) -> None:
+        key = self.selected_key
+        if key:
+            self.marked.symmetric_difference_update({key})
+            self.refresh_rows(None)
+
+    def action_cancel_marked(self) -> None:
+        if not self.marked:
+            self.notify("Mark jobs with space first.")
+            return
+        jobs = [self.store.jobs[k] for k in self.marked if k in self.store.jobs]
+        by_session: dict[str | None, list[str]] = {}
+        for job in jobs:
+            by_session.setdefault(job.session_id, []).append(job.id)
+        for session_id, ids in by_session.items():
+            self.post_message(self.Act("cancel-many", session_id, ids))
+        self.marked.clear()
+        self.refresh_rows(None)
+
+    def action_retry(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        reason = retry_refusal(job)
+        if reason:
+            self.notify(f"Cannot retry: {reason}.", severity="warning")
+            return
+        self.post_message(self.Act("retry", job.session_id, [job.id]))
+
+    def action_inject(self) -> None:
+        job = self._selected_job()
+        session_id = self.scope_session or (job.session_id if job else None)
+        if session_id is None:
+            return
+        ids = [job.id] if job and job.is_terminal and job.session_id == session_id else []
+        self.post_message(self.Act("inject", session_id, ids))
+
+    def action_cycle_filter(self) -> None:
+        self.status_filter = FILTERS[(FILTERS.index(self.status_filter) + 1) % len(FILTERS)]
+        if self.scope_session:
+            self.next_cursor = ""
+            self._request_page()
+        self.refresh_rows(None)
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.refresh_rows(None)
+
+    def action_load_more(self) -> None:
+        self._request_page()

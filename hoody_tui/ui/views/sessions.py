@@ -37,6 +37,8 @@ class SessionsView(TableView):
         Binding("t", "details('todo')", "Todo", id="sessions.todo", tooltip="Show the session's todo list"),
         Binding("d", "details('diff')", "Diff", id="sessions.diff", tooltip="Show the files the session changed"),
         Binding("s", "details('summary')", "Summary", id="sessions.summary", tooltip="Show the session's summary"),
+        Binding("l", "details('loop')", "Loop", id="sessions.loop", tooltip="Watch, start or stop the session's loop"),
+        Binding("g", "details('cli-agent')", "CLI agent", id="sessions.cli_agent", tooltip="Launch a CLI-agent run on this session"),
     ]
 
     class Open(Message):

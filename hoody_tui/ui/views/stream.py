@@ -24,6 +24,8 @@ class StreamView(Vertical):
         Binding("f", "follow", "Follow", id="stream.follow", tooltip="Jump to the newest message and follow new ones"),
         Binding("end", "follow", "Follow", id="stream.end", tooltip="Jump to the newest message and follow new ones", show=False),
         Binding("A", "abort", "Abort", id="stream.abort", tooltip="Stop the agent's current turn (asks first)"),
+        Binding("l", "act('loop')", "Loop", id="stream.loop", tooltip="Watch, start or stop this session's loop"),
+        Binding("g", "act('cli-agent')", "CLI agent", id="stream.cli_agent", tooltip="Launch a CLI-agent run on this session"),
     ]
 
     class Act(Message):
@@ -126,5 +128,8 @@ class StreamView(Vertical):
         self.message_list.resume_follow()
 
     def action_abort(self) -> None:
+        self.action_act("abort")
+
+    def action_act(self, action: str) -> None:
         if self.session_id:
-            self.post_message(self.Act("abort", self.session_id))
+            self.post_message(self.Act(action, self.session_id))

@@ -1,0 +1,156 @@
+"""Launch a CLI-agent run (codex, claude, gemini…) on a session and watch it live."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+
+from ...api.errors import ApiError, HoodyError
+from ...api.requests import CLI_AGENT_PROMPT_MAX
+from ...text import neutralise
+from ..format import progress_bar
+
+__all__ = ["CliAgentScreen", "StartCliAgent", "check_cli_agent_form"]
+
+
+def check_cli_agent_form(agent: str, prompt: str, timeout: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not agent.strip():
+        errors["agent"] = "Required (e.g. codex, claude, gemini)"
+    if not prompt.strip():
+        errors["prompt"] = "Required"
+    elif len(prompt) > CLI_AGENT_PROMPT_MAX:
+        errors["prompt"] = f"At most {CLI_AGENT_PROMPT_MAX:,} characters"
+    if timeout.strip():
+        try:
+            if int(timeout) <= 0:
+                raise ValueError
+        except ValueError:
+            errors["timeout"] = "Seconds, a whole number above 0"
+    return errors
+
+
+class StartCliAgent(Message):
+    def __init__(self, screen: CliAgentScreen, agent: str, prompt: str, model: str | None,
+                 git: bool, timeout_ms: int | None) -> None:
+        super().__init__()
+        self.screen = screen
+        self.agent = agent
+        self.prompt = prompt
+        self.model = model
+        self.git = git
+        self.timeout_ms = timeout_ms
+
+
+class CliAgentScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="cli.close", tooltip="Close (a started run goes on in the background)"),
+        Binding("ctrl+s", "start", "Start", id="cli.start", tooltip="Start the CLI-agent run"),
+    ]
+
+    def __init__(self, session_id: str, session_title: str) -> None:
+        super().__init__(id="cli-screen")
+        self.session_id = session_id
+        self.session_title = session_title
+        self.job_id: str | None = None
+        self.sending = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="cli-body"):
+            yield Static(Text(f"CLI agent on “{neutralise(self.session_title)}”", style="bold"), id="cli-title")
+            with Vertical(id="cli-form"):
+                with Horizontal(classes="form-row"):
+                    yield Label("Agent")
+                    yield Input(placeholder="codex, claude, gemini…", id="cli-agent")
+                    yield Static("", id="cli-agent-error", classes="field-error")
+                yield Label("Prompt")
+                yield TextArea(id="cli-prompt", soft_wrap=True)
+                yield Static("", id="cli-prompt-error", classes="field-error")
+                with Horizontal(classes="form-row"):
+                    yield Label("Model")
+                    yield Input(placeholder="the agent's default", id="cli-model")
+                with Horizontal(classes="form-row"):
+                    yield Label("Timeout (s)")
+                    yield Input(placeholder="default", id="cli-timeout", restrict=r"[0-9]*")
+                    yield Static("", id="cli-timeout-error", classes="field-error")
+                yield Checkbox("Allow git (only if the agent permits it)", id="cli-git")
+                yield Button("Start run", id="cli-start", variant="primary")
+            with VerticalScroll(id="cli-run"):
+                yield Static("", id="cli-status")
+                yield Static("", id="cli-output")
+            yield Static("ctrl+s start · Esc close", id="cli-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#cli-run").display = False
+        self.query_one("#cli-agent", Input).focus()
+
+    def _values(self) -> tuple[str, str, str, str, bool]:
+        return (
+            self.query_one("#cli-agent", Input).value.strip(),
+            self.query_one("#cli-prompt", TextArea).text,
+            self.query_one("#cli-model", Input).value.strip(),
+            self.query_one("#cli-timeout", Input).value.strip(),
+            self.query_one("#cli-git", Checkbox).value,
+        )
+
+    def validate(self) -> dict[str, str]:
+        agent, prompt, _, timeout, _ = self._values()
+        errors = check_cli_agent_form(agent, prompt, timeout)
+        self.show_field_errors(errors)
+        return errors
+
+    def show_field_errors(self, errors: dict[str, str]) -> None:
+        for name in ("agent", "prompt", "timeout"):
+            self.query_one(f"#cli-{name}-error", Static).update(errors.get(name, ""))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cli-start":
+            self.action_start()
+
+    def action_start(self) -> None:
+        if self.sending or self.job_id:
+            return
+        if self.validate():
+            self.app.bell()
+            return
+        agent, prompt, model, timeout, git = self._values()
+        self.sending = True
+        self.query_one("#cli-start", Button).disabled = True
+        self.app.post_message(StartCliAgent(self, agent, prompt, model or None, git, int(timeout) * 1000 if timeout else None))
+
+    def started(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.sending = False
+        self.query_one("#cli-form").display = False
+        self.query_one("#cli-run").display = True
+        self.progress(None, f"queued as job {job_id}")
+
+    def failed(self, error: HoodyError) -> None:
+        self.sending = False
+        self.query_one("#cli-start", Button).disabled = False
+        if isinstance(error, ApiError) and error.field_errors:
+            self.show_field_errors({f.field: f.message for f in error.field_errors})
+        self.notify(str(error), severity="error")
+
+    def progress(self, percent: float | None, message: str | None) -> None:
+        text = Text()
+        text.append(f"job {self.job_id}  ", style="bold")
+        if percent is not None:
+            text.append(progress_bar(percent, 24) + "  ")
+        text.append(neutralise(message or ""))
+        self.query_one("#cli-status", Static).update(text)
+
+    def complete(self, status: str | None, output: str | None) -> None:
+        self.query_one("#cli-status", Static).update(Text(f"job {self.job_id}: {status or 'done'}", style="bold"))
+        self.query_one("#cli-output", Static).update(Text(neutralise(output or "(no output)")))
+
+    def stream_state(self, text: str) -> None:
+        self.query_one("#cli-keys", Static).update(text)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)
