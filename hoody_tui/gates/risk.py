@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..api.permissions import PermissionRequest
 
-__all__ = ["Risk", "classify", "classify_command", "classify_path"]
+__all__ = ["Risk", "classify", "classify_command", "classify_path", "always_breadth"]
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,21 @@ def classify(request: PermissionRequest, *, workspace: str | None = None) -> Ris
     path = request.filepath
     if path:
         add(classify_path(path, workspace))
-    for pattern in [*request.patterns, *request.always]:
+    # What the call itself asks for; the breadth of "always" is judged when the user
+    # chooses always (see always_breadth), not on every request.
+    for pattern in request.patterns:
         if request.permission == "bash":
             add(classify_command(pattern))
+            if pattern.strip() in ("*", "**"):
+                add(["asks to run any command"])
         else:
             add(_secret_reasons(pattern))
-        if pattern.strip() in ("*", "**", "**/*") and request.permission in ("bash", "edit", "write"):
-            add([f"pattern '{pattern}' matches everything"])
     return Risk(tuple(reasons))
+
+
+def always_breadth(request: PermissionRequest) -> str | None:
+    """A warning when "always" would allow far more than this one call."""
+    broad = [p for p in request.always if p.strip() in ("*", "**", "**/*") or p.strip().endswith(" *") and len(p.strip()) <= 4]
+    if broad:
+        return f"'always' would allow every future {request.permission or 'such'} call matching {', '.join(broad)} in this session"
+    return None

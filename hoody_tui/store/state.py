@@ -328,11 +328,17 @@ class WorkspaceStore:
         """Fold in messages listed over REST (oldest first), e.g. when a stream opens."""
         changes = Changes()
         for item in messages:
-            self._upsert_message(item.info, changes)
+            info = item.info if item.info.session_id else item.info.model_copy(update={"session_id": session_id})
+            self._upsert_message(info, changes)
             entry = self._entries(session_id).get(item.info.id)
             if entry is not None:
                 for part in item.parts:
                     entry.upsert_part(part)
+        # Live events may have brought newer messages first: keep the list in time order.
+        entries = self._entries(session_id)
+        ordered = sorted(entries.values(), key=lambda e: ((e.info.time.created if e.info.time else None) or 0, e.info.id))
+        self.messages[session_id] = OrderedDict((e.info.id, e) for e in ordered)
+        self._trim(self.messages[session_id])
         changes.messages.add(session_id)
         return changes
 

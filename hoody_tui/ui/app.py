@@ -27,6 +27,7 @@ from ..events.items import ConnectionState
 from ..api.permissions import PermissionRequest
 from ..gates.audit import AuditLog, AuditRecord
 from ..gates.ledger import Decision, Ledger, Outcome
+from ..gates.risk import always_breadth
 from ..store.changes import Changes
 from ..store.state import WorkspaceStore
 from ..store.sync import fetch_snapshot
@@ -105,6 +106,7 @@ class HoodyApp(App[int]):
         self.ledger = Ledger()
         self.audit = AuditLog(options.audit_log)
         self._known_gates: set[str] = set()
+        self._terminal_title = ""
         self.start_worker = start_worker
         self.current_view = "sessions"
         self._dirty: set[str] = set()
@@ -226,12 +228,18 @@ class HoodyApp(App[int]):
         new = [g for g in store.gates_in_order() if g.id in (changes.permissions | changes.questions) and g.id not in self._known_gates]
         self._known_gates = pending
         count = len(pending)
-        set_terminal_title(self, f"({count}) hoody-tui" if count else "hoody-tui")
+        title = f"({count}) hoody-tui" if count else "hoody-tui"
+        if title != self._terminal_title:
+            self._terminal_title = title
+            set_terminal_title(self, title)
         if not new:
             return
         if self.options.bell:
             self.bell()
         if not self.options.gate_toasts:
+            return
+        if changes.resynced and len(new) > 1:
+            self.notify(f"{len(new)} gates are waiting for you: press 4", title="Gates", severity="warning", timeout=6)
             return
         for gate in new[:3]:
             session = store.sessions.get(gate.session_id or "")
@@ -240,7 +248,7 @@ class HoodyApp(App[int]):
                 what = f"{gate.permission}: {gate.command or gate.filepath or ', '.join(gate.patterns)}"
             else:
                 what = f"question: {gate.text}"
-            self.notify(neutralise(shorten(what, 120)), title=f"Waiting in {neutralise(where)} (4)", severity="warning", timeout=8)
+            self.notify(neutralise(shorten(what, 120)), title=f"Waiting in {neutralise(where)} (4)", severity="warning", timeout=5)
             if self.options.desktop_notifications:
                 desktop_notification(self, f"hoody-tui: {where}", what)
         if len(new) > 3:
@@ -400,6 +408,9 @@ class HoodyApp(App[int]):
         patterns = "\n".join(f"  {neutralise(p)}" for p in request.always) or "  (none: this acts like once)"
         risk = self.gates_view.risk(request)
         question = f"Always allow {neutralise(request.permission or 'this')} in this session for:\n{patterns}"
+        breadth = always_breadth(request)
+        if breadth:
+            question += f"\n\nNote: {breadth}."
 
         def second(yes: bool | None) -> None:
             if yes:

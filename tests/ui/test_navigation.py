@@ -29,7 +29,7 @@ async def test_sessions_table_shows_tree_status_and_badges():
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
         view = app.sessions_view
-        assert view._keys == ["s1", "s2", "s3"]  # s2 is a fork of s1, listed under it
+        assert view._keys == ["s3", "s1", "s2"]  # newest first; s2 is a fork of s1, listed under it
         table = view.table
         row = table.get_row("s1")
         assert row[0].plain == "● busy" and row[2] == "build" and row[7].plain == "⚑ 1"
@@ -55,7 +55,7 @@ async def test_enter_opens_the_stream_of_the_selected_session():
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
-        await pilot.press("enter")
+        await pilot.press("down", "enter")
         await pilot.pause()
         assert app.query_one(ContentSwitcher).current == "stream"
         assert app.stream_view.session_id == "s1"
@@ -70,7 +70,7 @@ async def test_gates_from_a_stream_are_filtered_to_that_session_and_escape_clear
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
-        await pilot.press("down", "down", "enter")  # s3: the session with the question
+        await pilot.press("enter")  # s3 (newest, first row): the session with the question
         await pilot.pause()
         await pilot.press("4")
         await pilot.pause()
@@ -91,7 +91,7 @@ async def test_filter_narrows_rows_and_escape_clears():
         assert app.sessions_view._keys == ["s3"]
         await pilot.press("escape")
         await pilot.pause()
-        assert app.sessions_view._keys == ["s1", "s2", "s3"]
+        assert app.sessions_view._keys == ["s3", "s1", "s2"]
 
 
 async def test_help_lists_our_keys_with_their_descriptions():
@@ -141,11 +141,11 @@ async def test_updates_by_diff_keep_the_cursor_on_the_same_session():
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
         await pilot.press("down", "down")
-        assert app.sessions_view.selected_key == "s3"
-        # A new session arrives and sorts to the top: the cursor stays on s3.
+        assert app.sessions_view.selected_key == "s2"
+        # A new session arrives and sorts to the top: the cursor stays on s2.
         app.post_message(StoreChanged(app.store.apply_many([
             ev("session.created", info={"id": "s4", "title": "New", "time": {"created": 1700000090000, "updated": 1700000095000}}),
         ])))
         await pilot.pause()
         assert app.sessions_view._keys[0] == "s4"
-        assert app.sessions_view.selected_key == "s3"
+        assert app.sessions_view.selected_key == "s2"

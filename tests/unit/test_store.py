@@ -185,3 +185,14 @@ def test_snapshot_replaces_message_parts():
     store.replace_message("s1", item)
     (entry,) = store.session_messages("s1")
     assert list(entry.parts) == ["p"] and entry.info.session_id == "s1"
+
+
+def test_loaded_history_goes_before_live_messages():
+    from hoody_tui.api import MessageWithParts
+
+    store = WorkspaceStore()
+    store.apply(ev("message.updated", info=assistant("m9", "s1", time={"created": 1700000090000})))
+    older = [MessageWithParts.model_validate({"info": assistant(f"m{i}", "s1", time={"created": 1700000000000 + i * 1000}), "parts": []})
+             for i in range(3)]
+    store.load_messages("s1", older)
+    assert [e.info.id for e in store.session_messages("s1")] == ["m0", "m1", "m2", "m9"]

@@ -204,7 +204,10 @@ class GatesView(TableView):
         gate_id = self.selected_key
         store = self.store
         if gate_id is None:
-            detail.show_nothing("Nothing to decide." if not store.permissions and not store.questions else "")
+            if self.session_filter and (store.permissions or store.questions):
+                detail.show_nothing("Nothing waits in this session. Esc shows every session's gates.")
+            else:
+                detail.show_nothing("Nothing to decide. New requests appear here as agents ask.")
             return
         colors = {name: theme_color(self.app, name) for name in ("error", "warning", "accent", "success")}
         dark = self.app.current_theme.dark

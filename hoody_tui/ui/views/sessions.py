@@ -62,13 +62,15 @@ class SessionsView(TableView):
         return f"Sessions {total}{suffix}"
 
     def ordered(self) -> list[tuple[Session, int]]:
-        """Sessions as a tree: roots most recently active first, forks under their parent."""
+        """Sessions as a tree: roots newest first, forks under their parent.
+
+        The order is by creation, not activity, so rows stay put while agents work.
+        """
         store = self.store
         sessions = store.sessions
 
-        def recency(s: Session) -> int:
-            stats = store.stats.get(s.id)
-            return max((stats.last_activity or 0) if stats else 0, s.updated_ms or 0)
+        def created(s: Session) -> int:
+            return (s.time.created if s.time else None) or 0
 
         children: dict[str, list[Session]] = {}
         roots = []
@@ -88,7 +90,7 @@ class SessionsView(TableView):
             for child in sorted(children.get(s.id, ()), key=lambda c: (c.time.created if c.time else 0) or 0):
                 walk(child, depth + 1)
 
-        for root in sorted(roots, key=lambda s: (-recency(s), s.id)):
+        for root in sorted(roots, key=lambda s: (-created(s), s.id)):
             walk(root, 0)
         return out
 
