@@ -11,8 +11,11 @@ couple of times on a 5xx or a dropped connection.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import socket
+import ssl
 from collections.abc import AsyncIterator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote
@@ -86,6 +89,18 @@ def _describe_transport_error(exc: httpx.HTTPError, url: str) -> E.TransportErro
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return E.Unreachable(f"invalid server URL {url}: {exc}")
     reason = str(exc) or type(exc).__name__
+    cause: BaseException | None = exc
+    while cause is not None:  # httpx/anyio wrap the OS error: find it
+        if isinstance(cause, socket.gaierror):
+            reason = "host name not found"
+            break
+        if isinstance(cause, ssl.SSLError):
+            reason = f"TLS error ({cause.reason or cause}); use --insecure only for a server you trust"
+            break
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            reason = "connection refused"
+            break
+        cause = cause.__cause__ or cause.__context__
     lowered = reason.lower()
     if "refused" in lowered:
         reason = "connection refused"
@@ -218,7 +233,7 @@ class HoodyClient:
         """Send one request and return its decoded JSON (``None`` for an empty body)."""
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         attempts = 1 + (self.get_retries if method == "GET" else 0)
-        url = f"{self.base_url}{path}"
+        url = self.base_url
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
@@ -285,10 +300,10 @@ class HoodyClient:
         return out
 
     @staticmethod
-    def _check(model: type[M], context: str, **values: Any) -> dict[str, Any]:
+    def _check(schema: type[M], context: str, /, **values: Any) -> dict[str, Any]:
         """Validate a request body before it leaves; a bad one raises Invalid (no request)."""
         try:
-            return model.model_validate(values).to_json_dict()  # type: ignore[attr-defined]
+            return schema.model_validate(values).to_json_dict()  # type: ignore[attr-defined]
         except ValidationError as exc:
             fields = tuple(
                 E.FieldError(".".join(str(p) for p in err.get("loc", ())) or "body", err["msg"])
