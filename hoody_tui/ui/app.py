@@ -68,6 +68,8 @@ class AppOptions:
     audit_log: Path | None = None
     bell: bool = True
     gate_toasts: bool = True
+    gate_settle: float = 0.35
+    """Seconds a gate must be on screen before a key may decide it."""
     desktop_notifications: bool = False
 
     def __repr__(self) -> str:
@@ -123,7 +125,7 @@ class HoodyApp(App[int]):
             yield SessionsView(self.store, clock=self.clock, id="sessions")
             yield StreamView(self.store, id="stream")
             yield JobsView(self.store, clock=self.clock, id="jobs")
-            yield GatesView(self.store, clock=self.clock, ledger=self.ledger, id="gates")
+            yield GatesView(self.store, clock=self.clock, ledger=self.ledger, settle=self.options.gate_settle, id="gates")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App
+from textual.color import Color
 
 __all__ = ["theme_color", "STATUS_COLOR"]
 
@@ -21,12 +22,20 @@ STATUS_COLOR = {
 
 
 def theme_color(app: App, name: str) -> str:
-    """The theme's colour ``$name`` as a Rich colour string (follows dark/light themes)."""
-    value = app.theme_variables.get(name) or app.theme_variables.get("foreground") or ""
-    # Variables may carry alpha ("#rrggbbaa" or "rgba(...)"); Rich wants plain colours.
-    if value.startswith("#") and len(value) == 9:
-        value = value[:7]
-    if value.startswith("rgba("):
-        r, g, b = (part.strip() for part in value[5:-1].split(",")[:3])
-        value = f"rgb({r},{g},{b})"
-    return value
+    """The theme's colour ``$name`` as a Rich style string (follows dark/light themes).
+
+    Some variables are not plain colours (``$text-muted`` is ``auto 60%``, a contrast
+    colour at 60 %): those are blended onto the background here, since Rich cannot.
+    """
+    variables = app.theme_variables
+    value = variables.get(name) or variables.get("foreground") or ""
+    try:
+        background = Color.parse(variables.get("background", "#000000"))
+        if value.startswith("auto"):
+            alpha = float(value.split()[1].rstrip("%")) / 100 if " " in value else 1.0
+            foreground = background.get_contrast_text(1.0)
+            return background.blend(foreground, alpha).hex6
+        color = Color.parse(value)
+        return (background.blend(color.with_alpha(1.0), color.a) if color.a < 1 else color).hex6
+    except Exception:  # noqa: BLE001 - an odd theme value must not break drawing
+        return "dim" if name.startswith("text") else ""

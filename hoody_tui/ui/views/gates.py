@@ -86,9 +86,11 @@ class GatesView(TableView):
             super().__init__()
             self.session_id = session_id
 
-    def __init__(self, store, *, clock, ledger: Ledger, workspace_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, store, *, clock, ledger: Ledger, workspace_path: str | None = None,
+                 settle: float = 0.35, **kwargs: Any) -> None:
         super().__init__(store, clock=clock, **kwargs)
         self.ledger = ledger
+        self.settle = settle
         self.workspace_path = workspace_path
         self.rules: dict[str, SessionPermissions] = {}
         self.rules_errors: dict[str, str] = {}
@@ -102,7 +104,7 @@ class GatesView(TableView):
             table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table", id="gates-table")
             self._add_columns(table, self._widths(60))
             yield table
-            yield GateDetail(id="gate-detail")
+            yield GateDetail(settle=self.settle, id="gate-detail")
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
     @property
@@ -258,8 +260,18 @@ class GatesView(TableView):
 
     # --- keys ----------------------------------------------------------------------------
 
+    def _ready(self) -> bool:
+        """Refuse a decision on a gate the user has not had the chance to read."""
+        if self.detail.settled():
+            return True
+        self.app.bell()
+        self.notify("The gate on screen just changed: read it, then press again.", severity="warning", timeout=3)
+        return False
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
+        if not self._ready():
+            return
         gate_id = self.detail.gate_id
         if gate_id in self.store.questions:
             self.post_message(self.Decide(gate_id, "answer-typed"))
@@ -270,6 +282,8 @@ class GatesView(TableView):
         gate_id = self.detail.gate_id
         if gate_id is None:
             self.app.bell()
+            return
+        if not self._ready():
             return
         if gate_id in self.store.questions:
             if kind in ("reject", "reject-message"):
@@ -294,7 +308,7 @@ class GatesView(TableView):
 
     def action_pick(self, number: int) -> None:
         gate_id = self.detail.gate_id
-        if gate_id in self.store.questions:
+        if gate_id in self.store.questions and self._ready():
             self.post_message(self.Decide(gate_id, "answer-option", option=number))
 
     def action_move(self, delta: int) -> None:

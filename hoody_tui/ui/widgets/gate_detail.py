@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import time
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -57,11 +58,41 @@ def _syntax(code: str, lexer: str, dark: bool) -> Syntax:
 
 
 class GateDetail(VerticalScroll):
-    """Shows one gate. ``gate_id`` is the gate on screen: keys act on it, never on a row index."""
+    """Shows one gate. ``gate_id`` is the gate on screen: keys act on it, never on a row index.
 
-    def __init__(self, **kwargs: Any) -> None:
+    A key decides only a gate the user could have read: one that has been painted and
+    has stood still for ``settle`` seconds. If the gate under the cursor changed just
+    before the key (another client answered the one the user was reading), the key is
+    refused rather than landing on a gate the user never saw.
+    """
+
+    def __init__(self, *, settle: float = 0.35, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.gate_id: str | None = None
+        self.settle = settle
+        self._gate_id: str | None = None
+        self._changed_at = 0.0
+        self._painted = False
+
+    @property
+    def gate_id(self) -> str | None:
+        return self._gate_id
+
+    @gate_id.setter
+    def gate_id(self, value: str | None) -> None:
+        if value != self._gate_id:
+            self._gate_id = value
+            self._changed_at = time.monotonic()
+            self._painted = False
+            if self.is_attached:
+                self.call_after_refresh(self._mark_painted, value)
+
+    def _mark_painted(self, gate_id: str | None) -> None:
+        if gate_id == self._gate_id:
+            self._painted = True
+
+    def settled(self) -> bool:
+        """True when the gate on screen was painted and has not changed for ``settle`` s."""
+        return self._painted and time.monotonic() - self._changed_at >= self.settle
 
     def compose(self):  # noqa: ANN201
         yield Static("", id="gate-body")
