@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-bell", action="store_true", help="do not ring the terminal bell when a gate arrives")
     parser.add_argument(
+        "--log-file", type=Path, metavar="PATH",
+        help="write a redacted debug log here (rotated at 5 MB), for bug reports",
+    )
+    parser.add_argument(
         "--notify", action="store_true",
         help="also send a desktop notification (OSC 9 / OSC 777) when a gate arrives",
     )
@@ -155,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             audit_log=(args.audit_log or default_audit_path()).expanduser(),
             bell=not args.no_bell, desktop_notifications=args.notify,
         )
+        if args.log_file:
+            from .diagnostics import Redactor, setup_log_file
+
+            setup_log_file(args.log_file.expanduser(), Redactor(target.token))
         app = HoodyApp(options)
         if target.theme and target.theme not in app.available_themes:
             raise UsageError(f"unknown theme {target.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")

@@ -25,6 +25,7 @@ from ..api.cli_agent import CliAgentComplete, CliAgentProgress, CliAgentSnapshot
 from ..api.errors import Conflict, HoodyError
 from ..events.items import ConnectionState
 from ..api.permissions import PermissionRequest
+from ..diagnostics import Redactor, write_crash_report
 from ..gates.audit import AuditLog, AuditRecord
 from ..gates.ledger import Decision, Ledger, Outcome
 from ..gates.risk import always_breadth
@@ -127,6 +128,19 @@ class HoodyApp(App[int]):
             yield JobsView(self.store, clock=self.clock, id="jobs")
             yield GatesView(self.store, clock=self.clock, ledger=self.ledger, settle=self.options.gate_settle, id="gates")
         yield Footer()
+
+    def _fatal_error(self) -> None:
+        """An unexpected exception: no raw traceback on the terminal. The redacted
+        traceback goes to a crash report, and the terminal gets one readable line."""
+        error = self._exception or RuntimeError("unknown error")
+        path = write_crash_report(error, Redactor(self.options.token))
+        where = f"the details are in {path}" if path else "the details could not be saved"
+        text = neutralise(shorten(f"{type(error).__name__}: {error}", 300))
+        self._exit_renderables.append(
+            Text(f"hoody-tui stopped on an unexpected error ({text}); {where}. Please attach it to a bug report.")
+        )
+        self.bell()
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, lambda _theme: refresh_all(self))

@@ -149,3 +149,20 @@ async def test_updates_by_diff_keep_the_cursor_on_the_same_session():
         await pilot.pause()
         assert app.sessions_view._keys[0] == "s4"
         assert app.sessions_view.selected_key == "s2"
+
+
+async def test_an_unexpected_error_leaves_a_readable_line_and_a_redacted_report(tmp_path, monkeypatch, capfd):
+    import pytest
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", token="tok_secret_value_1234")
+    app = HoodyApp(options, start_worker=False, clock=lambda: NOW)
+    with pytest.raises(ZeroDivisionError):
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.call_later(lambda: 1 / 0)
+            await pilot.pause()
+    err = capfd.readouterr().err
+    assert "hoody-tui stopped on an unexpected error (ZeroDivisionError: division by zero)" in err
+    assert "Traceback" not in err and "tok_secret_value_1234" not in err
+    (report,) = (tmp_path / "hoody-tui" / "crashes").glob("crash-*.txt")
+    assert "ZeroDivisionError" in report.read_text() and "tok_secret_value_1234" not in report.read_text()

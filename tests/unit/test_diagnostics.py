@@ -1,0 +1,41 @@
+"""Logs and crash reports never hold the token."""
+
+from __future__ import annotations
+
+import logging
+
+from hoody_tui.diagnostics import Redactor, setup_log_file, write_crash_report
+
+TOKEN = "tok_live_abcdef123456"
+
+
+def test_redactor_removes_the_token_and_bearer_credentials():
+    redact = Redactor(TOKEN)
+    text = redact(f"url with {TOKEN} and header Authorization: Bearer other-secret-value")
+    assert TOKEN not in text and "other-secret-value" not in text
+    assert text.count("<redacted>") == 2
+
+
+def test_log_file_is_redacted(tmp_path):
+    path = tmp_path / "debug.log"
+    handler = setup_log_file(path, Redactor(TOKEN))
+    try:
+        logging.getLogger("hoody_tui.test").warning("sending %s", f"Bearer {TOKEN}")
+        try:
+            raise ValueError(f"boom {TOKEN}")
+        except ValueError:
+            logging.getLogger("hoody_tui.test").exception("failed")
+    finally:
+        logging.getLogger("hoody_tui").removeHandler(handler)
+        handler.close()
+    text = path.read_text()
+    assert "sending Bearer <redacted>" in text and "boom <redacted>" in text and TOKEN not in text
+
+
+def test_crash_report_is_redacted_and_private(tmp_path):
+    try:
+        raise RuntimeError(f"failed with {TOKEN}")
+    except RuntimeError as exc:
+        path = write_crash_report(exc, Redactor(TOKEN), tmp_path)
+    assert path is not None and TOKEN not in path.read_text() and "RuntimeError" in path.read_text()
+    assert path.stat().st_mode & 0o077 == 0
