@@ -120,13 +120,19 @@ class HoodyApp(App[int]):
     # --- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The main screen's widgets are kept by reference: App.query_one looks at the
+        # active screen, which may be a modal on top of them.
         label = self.options.server_label or self.options.url
-        yield StatusBar(label, self.options.workspace, clock=self.clock, insecure=self.options.insecure)
-        with ContentSwitcher(initial="sessions", id="views"):
-            yield SessionsView(self.store, clock=self.clock, id="sessions")
-            yield StreamView(self.store, id="stream")
-            yield JobsView(self.store, clock=self.clock, id="jobs")
-            yield GatesView(self.store, clock=self.clock, ledger=self.ledger, settle=self.options.gate_settle, id="gates")
+        self.status_bar = StatusBar(label, self.options.workspace, clock=self.clock, insecure=self.options.insecure)
+        self.switcher = ContentSwitcher(initial="sessions", id="views")
+        self.sessions_view = SessionsView(self.store, clock=self.clock, id="sessions")
+        self.stream_view = StreamView(self.store, id="stream")
+        self.jobs_view = JobsView(self.store, clock=self.clock, id="jobs")
+        self.gates_view = GatesView(self.store, clock=self.clock, ledger=self.ledger, settle=self.options.gate_settle, id="gates")
+        self._views = {"sessions": self.sessions_view, "stream": self.stream_view, "jobs": self.jobs_view, "gates": self.gates_view}
+        yield self.status_bar
+        with self.switcher:
+            yield from self._views.values()
         yield Footer()
 
     def _fatal_error(self) -> None:
@@ -151,24 +157,8 @@ class HoodyApp(App[int]):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
-    @property
-    def sessions_view(self) -> SessionsView:
-        return self.query_one(SessionsView)
-
-    @property
-    def stream_view(self) -> StreamView:
-        return self.query_one(StreamView)
-
-    @property
-    def jobs_view(self) -> JobsView:
-        return self.query_one(JobsView)
-
-    @property
-    def gates_view(self) -> GatesView:
-        return self.query_one(GatesView)
-
     def view(self, name: str):  # noqa: ANN201
-        return self.query_one(f"#{name}")
+        return self._views[name]
 
     # --- the event worker ----------------------------------------------------------------
 
@@ -197,7 +187,9 @@ class HoodyApp(App[int]):
         self.gates_view.refresh_rows(None)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
-        self.query_one(StatusBar).connection = message.state
+        if not self.status_bar.is_mounted:
+            return
+        self.status_bar.connection = message.state
         if message.state.phase == "unauthorized":
             self.notify(
                 "The server rejected the token. Set HOODY_TOKEN or use --token-file, then restart.",
@@ -205,8 +197,10 @@ class HoodyApp(App[int]):
             )
 
     def on_store_changed(self, message: StoreChanged) -> None:
+        if not self.status_bar.is_mounted:  # shutting down
+            return
         changes = message.changes
-        bar = self.query_one(StatusBar)
+        bar = self.status_bar
         store = self.store
         bar.busy = store.busy_count()
         bar.jobs = store.active_jobs()
@@ -294,7 +288,7 @@ class HoodyApp(App[int]):
         if name != self.current_view:
             self._previous_view = self.current_view
         self.current_view = name
-        self.query_one(ContentSwitcher).current = name
+        self.switcher.current = name
         view = self.view(name)
         if name in self._dirty:
             self._dirty.discard(name)

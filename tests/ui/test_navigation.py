@@ -166,3 +166,22 @@ async def test_an_unexpected_error_leaves_a_readable_line_and_a_redacted_report(
     assert "Traceback" not in err and "tok_secret_value_1234" not in err
     (report,) = (tmp_path / "hoody-tui" / "crashes").glob("crash-*.txt")
     assert "ZeroDivisionError" in report.read_text() and "tok_secret_value_1234" not in report.read_text()
+
+
+async def test_updates_keep_flowing_while_a_panel_is_open_on_top():
+    """Regression: the main screen's widgets are found while a modal or a job detail is shown."""
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        for keys in (["l"], ["3", "enter"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            app.post_message(StoreChanged(app.store.apply_many([
+                ev("permission.asked", id=f"per_{keys[0]}", sessionID="s1", permission="bash"),
+            ])))
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+        assert app.query_one(StatusBar).gates == 4

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-CORE = ["hoody_tui.api", "hoody_tui.events", "hoody_tui.store", "hoody_tui.text"]
+CORE = ["hoody_tui.api", "hoody_tui.events", "hoody_tui.store", "hoody_tui.gates.risk", "hoody_tui.gates.ledger", "hoody_tui.gates.rules", "hoody_tui.gates.audit", "hoody_tui.text", "hoody_tui.config", "hoody_tui.diagnostics"]
 
 
 def test_core_never_imports_textual():

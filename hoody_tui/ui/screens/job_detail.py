@@ -140,7 +140,7 @@ class JobDetailScreen(Screen[None]):
         self.app.post_message(FetchJobOutput(self))
 
     def action_act(self, action: str) -> None:
-        view = self.app.query_one("#jobs")
+        view = self.app.jobs_view  # type: ignore[attr-defined]
         job = self.job
         if job is None:
             return

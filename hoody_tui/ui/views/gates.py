@@ -42,7 +42,7 @@ class GatesView(TableView):
         ("session", "Session", 16),
         ("agent", "Agent", 8),
         ("what", "Tool", 8),
-        ("detail", "Command / patterns / question", 30),
+        ("detail", "What", 30),
         ("age", "Age", 4),
     )
     FLEX = "detail"

@@ -65,7 +65,7 @@ class JobsView(TableView):
         _b("C", "cancel_marked", "Cancel marked", "Cancel every marked job at once (asks first)"),
         _b("r", "retry", "Retry", "Run a failed, expired or cancelled job again as a new job"),
         _b("i", "inject", "Inject", "Put finished jobs' results into the session's context"),
-        _b("f", "cycle_filter", "Filter", "Show all, active or completed jobs"),
+        _b("f", "cycle_filter", "Status", "Show all, active or completed jobs"),
         _b("o", "cycle_sort", "Sort", "Sort by created, status or tool"),
         _b("L", "load_more", "More", "Load the next page of this session's jobs", show=False),
     ]
