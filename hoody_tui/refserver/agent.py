@@ -76,8 +76,12 @@ class Turn:
         live: bool = True,
         start_ms: int | None = None,
         on_assistant: Callable[[str], None] | None = None,
+        agent: str | None = None,
+        model: dict[str, str] | None = None,
     ) -> None:
         self.ws = ws
+        self.agent = agent or rec.agent
+        self.model = model or rec.model
         self.rec = rec
         self.text = text
         self.script = script
@@ -102,11 +106,12 @@ class Turn:
 
     async def run(self) -> MessageRec:
         ws, rec = self.ws, self.rec
-        user = ws.new_message(rec, "user", created=self.now())
+        user = ws.new_message(rec, "user", created=self.now(), agent=self.agent, model=self.model)
         t = self.now()
         ws.upsert_part(user, ws.new_part(user, "text", text=self.text, time={"start": t, "end": t}))
         await self.pause(0.1)
-        assistant = ws.new_message(rec, "assistant", parent_id=user.info["id"], created=self.now())
+        assistant = ws.new_message(rec, "assistant", parent_id=user.info["id"], created=self.now(),
+                                   agent=self.agent, model=self.model)
         self.assistant = assistant
         if self._on_assistant is not None:
             self._on_assistant(assistant.info["id"])
@@ -117,6 +122,11 @@ class Turn:
             pass
         except asyncio.CancelledError:
             self._abort()
+            raise
+        except Exception as exc:  # a bug: end the message visibly rather than leave it open
+            assistant.info["error"] = {"name": "UnknownError", "data": {"message": f"{type(exc).__name__}: {exc}"}}
+            self._complete(None)
+            ws.event("session.error", sessionID=rec.id, error=assistant.info["error"])
             raise
         self._complete("stop")
         ws.touch(rec)
@@ -189,7 +199,7 @@ class Turn:
                 part["state"] = {"status": "error", "input": state.get("input", {}), "error": ABORTED_MESSAGE,
                                  "time": {"start": start, "end": now}}
                 ws.upsert_part(msg, part)
-            elif part.get("type") in ("text", "reasoning") and "end" not in (part.get("time") or {"end": 0}):
+            elif part.get("type") in ("text", "reasoning") and "end" not in part.get("time", {"end": None}):
                 part["time"]["end"] = now
                 ws.upsert_part(msg, part)
         msg.info["error"] = ABORT_ERROR
@@ -249,7 +259,7 @@ class Turn:
         if checked is None:
             return True
         permission, patterns, always, metadata = checked
-        action = evaluate_all(permission, patterns, self.ws.ruleset(self.rec, self._msg.info.get("agent")))
+        action = evaluate_all(permission, patterns, self.ws.ruleset(self.rec, self.agent))
         if action == "deny":
             self._fail(part, DENIED_MESSAGE)
             return False
@@ -257,7 +267,7 @@ class Turn:
             tool = {"messageID": self._msg.info["id"], "callID": part["callID"]}
             try:
                 await self.ws.gates.ask_permission(self.rec, permission, patterns, always, metadata, tool,
-                                                   str(self._msg.info.get("agent") or self.rec.agent))
+                                                   self.agent)
             except PermissionRejected as rejected:
                 self._fail(part, rejected.tool_error)
                 raise TurnStopped from None
@@ -340,10 +350,13 @@ class Agents:
         script: Script | None = None,
         on_assistant: Callable[[str], None] | None = None,
         retry_blip: bool = False,
+        agent: str | None = None,
+        model: dict[str, str] | None = None,
     ) -> asyncio.Task[Any]:
         """Queue a turn; the returned task resolves to the assistant message (or None)."""
         task = self.ws.spawn(self.run_prompt(rec, text, script=script, on_assistant=on_assistant,
-                                             retry_blip=retry_blip), name=f"turn {rec.id}")
+                                             retry_blip=retry_blip, agent=agent, model=model),
+                             name=f"turn {rec.id}")
         rec.prompt_tasks.add(task)
         task.add_done_callback(rec.prompt_tasks.discard)
         return task
@@ -356,6 +369,8 @@ class Agents:
         script: Script | None = None,
         on_assistant: Callable[[str], None] | None = None,
         retry_blip: bool = False,
+        agent: str | None = None,
+        model: dict[str, str] | None = None,
     ) -> MessageRec | None:
         self._begin(rec)
         try:
@@ -366,7 +381,8 @@ class Agents:
                                              "next": attempt_next})
                     await self.ws.sleep(1.5)
                     self.ws.set_status(rec, {"type": "busy"})
-                turn = Turn(self.ws, rec, text, script or self.script_for(rec, text), on_assistant=on_assistant)
+                turn = Turn(self.ws, rec, text, script or self.script_for(rec, text), on_assistant=on_assistant,
+                            agent=agent, model=model)
                 return await turn.run()
         finally:
             self._end(rec)

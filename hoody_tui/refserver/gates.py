@@ -15,7 +15,8 @@ Questions resolve with ``answers`` (one list of labels per question) or are reje
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
@@ -53,11 +54,13 @@ class QuestionRejected(Exception):
 
 @dataclass
 class Pending:
-    """An open gate: the request JSON, the future its waiter awaits, the agent it runs as."""
+    """An open gate: the request JSON, the future its waiter awaits, the agent it runs as,
+    and when it opened (monotonic seconds)."""
 
     request: dict[str, Any]
     future: asyncio.Future[Any]
     agent: str
+    opened: float = field(default_factory=time.monotonic)
 
     @property
     def session_id(self) -> str:

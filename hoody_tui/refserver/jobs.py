@@ -171,7 +171,10 @@ class Jobs:
         return jobs
 
     def drop_session(self, session_id: str) -> None:
+        """Forget a deleted session's jobs, stopping the running ones without events."""
         for job in [j for j in self.records.values() if j.info["sessionID"] == session_id]:
+            if not job.terminal:
+                job.info["status"] = "cancelled"  # silently: the session is gone
             if job.task is not None:
                 job.task.cancel()
             self.records.pop(job.id, None)
@@ -206,6 +209,11 @@ class Jobs:
             parent.info["finishedChildJobIds"].append(job.id)
             if emit:
                 self._changed(parent)
+
+    def start(self, job: JobRec) -> None:
+        """Run a queued job (``create(run=False)`` leaves it for the caller to start)."""
+        if job.task is None and job.status == "queued":
+            self._start(job)
 
     def _start(self, job: JobRec) -> None:
         job.task = self.ws.spawn(self._run(job), name=f"job {job.id}")

@@ -183,6 +183,8 @@ class Workspace:
         topic: Topic | None = None,
         created: int | None = None,
     ) -> SessionRec:
+        if parent_id is not None and parent_id not in self.sessions:
+            raise ApiError.not_found("Session not found")
         index = self._session_count
         self._session_count += 1
         topic = topic or TOPICS[index % len(TOPICS)]
@@ -194,8 +196,6 @@ class Workspace:
             "permission": copy.deepcopy(permission or []),
             "summary": {"additions": 0, "deletions": 0, "files": 0},
         }
-        if parent_id is not None and parent_id not in self.sessions:
-            raise ApiError.not_found("Session not found")
         rec = SessionRec(
             info=info, agent=agent, model=dict(model or catalog.MODELS[index % len(catalog.MODELS)]),
             topic=topic, rng=self.rng(f"session:{index}"),
