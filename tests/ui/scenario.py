@@ -30,7 +30,13 @@ def workspace_events() -> list:
                                          "state": {"status": "completed", "input": {"command": "pytest -q"}, "output": "3 passed\x1b[2J",
                                                    "title": "pytest -q", "time": {"start": 1700000021000, "end": 1700000023500}}}),
         ev("permission.asked", id="per_1", sessionID="s1", permission="bash", patterns=["rm -rf build"], metadata={"command": "rm -rf build/"}),
-        ev("question.asked", id="que_1", sessionID="s3", questions=[{"question": "Which database?", "options": [{"label": "postgres"}]}]),
+        ev("question.asked", id="que_1", sessionID="s3", questions=[{"question": "Which database?", "header": "Database",
+                                                                      "options": [{"label": "postgres", "description": "what prod runs"},
+                                                                                  {"label": "sqlite"}]}]),
+        ev("permission.asked", id="per_2", sessionID="s2", permission="edit", patterns=["src/auth.py"], always=["*"],
+           metadata={"filepath": "/home/dev/app/src/auth.py",
+                     "diff": "--- a/src/auth.py\n+++ b/src/auth.py\n@@ -1,3 +1,4 @@\n def login(user):\n-    return redirect(next)\n+    target = safe_redirect(next)\n+    return redirect(target)\n"},
+           tool={"messageID": "m2", "callID": "c9"}),
         ev("job.updated", job={"id": "job_1", "sessionID": "s1", "tool": "bash", "status": "running",
                                "progress": {"message": "Running tests", "percent": 42},
                                "time": {"created": 1700000030000, "started": 1700000031000}}),
@@ -39,3 +45,20 @@ def workspace_events() -> list:
                                "retries": {"max": 2, "count": 1}}),
         ev("loop.updated", sessionID="s3", loop={"prompt": "again", "iters": 5, "iter": 2}),
     ]
+
+
+def rules_loaded(app) -> None:
+    """What the rules worker would have put in the gates pane for each session."""
+    from hoody_tui.api import SessionPermissions
+
+    rules = SessionPermissions.model_validate({
+        "agent": "build",
+        "agentRuleset": [{"permission": "bash", "pattern": "*", "action": "ask"},
+                         {"permission": "bash", "pattern": "git status*", "action": "allow"}],
+        "sessionRuleset": [{"permission": "edit", "pattern": "*", "action": "ask"}],
+        "effective": [{"permission": "bash", "pattern": "*", "action": "ask"},
+                      {"permission": "bash", "pattern": "git status*", "action": "allow"},
+                      {"permission": "edit", "pattern": "*", "action": "ask"}],
+    })
+    for sid in ("s1", "s2", "s3"):
+        app.gates_view.rules[sid] = rules

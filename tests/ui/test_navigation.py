@@ -36,7 +36,7 @@ async def test_sessions_table_shows_tree_status_and_badges():
         assert table.get_row("s2")[1].plain.startswith("└ Refactor auth [bold red]boom[/]")  # markup shown as text
         assert table.get_row("s3")[0].plain == "↻ retry" and table.get_row("s3")[8] == "2/5"
         bar = app.query_one(StatusBar)
-        assert (bar.busy, bar.jobs, bar.gates) == (2, 1, 2)
+        assert (bar.busy, bar.jobs, bar.gates) == (2, 1, 3)
 
 
 async def test_number_keys_switch_views_and_escape_goes_back():
@@ -78,7 +78,7 @@ async def test_gates_from_a_stream_are_filtered_to_that_session_and_escape_clear
         assert app.gates_view._keys == ["que_1"]
         await pilot.press("escape")
         assert app.gates_view.session_filter is None
-        assert app.gates_view._keys == ["per_1", "que_1"]
+        assert app.gates_view._keys == ["per_1", "que_1", "per_2"]
 
 
 async def test_filter_narrows_rows_and_escape_clears():
@@ -184,4 +184,4 @@ async def test_updates_keep_flowing_while_a_panel_is_open_on_top():
             await pilot.pause()
             await pilot.press("escape")
             await pilot.pause()
-        assert app.query_one(StatusBar).gates == 4
+        assert app.query_one(StatusBar).gates == 5

@@ -13,7 +13,7 @@ from hoody_tui.ui.app import AppOptions, HoodyApp
 from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
 from hoody_tui.events.items import ConnectionState
 
-from .scenario import NOW, workspace_events
+from .scenario import NOW, rules_loaded, workspace_events
 
 THEMES = ("textual-dark", "textual-light")
 SIZE = (120, 36)
@@ -28,7 +28,22 @@ def make_app(theme: str) -> HoodyApp:
 async def loaded(pilot) -> None:
     app = pilot.app
     app.post_message(ConnectionChanged(ConnectionState("live")))
+    rules_loaded(app)
     app.post_message(StoreChanged(app.store.apply_many(workspace_events())))
+    await pilot.pause()
+
+
+async def gates_settled(pilot, *keys: str) -> None:
+    """Open the gates, move, and wait (as a person reads) before deciding keys."""
+    import asyncio
+
+    await loaded(pilot)
+    await pilot.press("4")
+    for key in keys:
+        async with asyncio.timeout(5):
+            while not pilot.app.gates_view.detail.settled():
+                await pilot.pause(0.05)
+        await pilot.press(key)
     await pilot.pause()
 
 
@@ -72,12 +87,20 @@ def test_gates_at_80x24(snap_compare):
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_gates_question_selected(snap_compare, theme):
+def test_gates_edit_diff_selected(snap_compare, theme):
     assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["4", "down"])
 
 
+@pytest.mark.parametrize("theme", THEMES)
+def test_gates_question_selected(snap_compare, theme):
+    assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["4", "down", "down"])
+
+
 def test_always_confirm_lists_patterns(snap_compare):
-    assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=loaded, press=["4", "a"])
+    async def run_before(pilot):
+        await gates_settled(pilot, "down", "a")
+
+    assert snap_compare(make_app("textual-dark"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_job_detail(snap_compare):

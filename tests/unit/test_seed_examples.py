@@ -1,7 +1,8 @@
 """Every JSON example in the API docs (../shared/seeds) is a fixture that must parse.
 
-The fixtures are extracted by tests/fixtures/extract_seed_examples.py; each is read with
-the model the client uses for that shape. OutOfScope examples (endpoints the TUI does
+The fixtures are extracted by tests/fixtures/seeds/extract.py (a scanner checked against
+hand-made tables of every example); each is read with the model the client uses for
+that shape. OutOfScope examples (endpoints the TUI does
 not call: workspace CRUD, memory, MCP, orchestration...) must still be valid JSON and
 are listed so a new in-scope shape cannot hide among them. Seed 002 (the gateway)
 shows no JSON, only prose like ``{ text }``.
@@ -19,8 +20,7 @@ from pydantic import TypeAdapter
 from hoody_tui import api
 from hoody_tui.api.envelopes import next_cursor, unwrap_list
 
-HERE = Path(__file__).resolve().parent.parent / "fixtures"
-FIXTURES = HERE / "seed_examples"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -55,7 +55,16 @@ def _envelope(value):
     return value
 
 
+def _bool(value):
+    assert value in (True, False, None)
+    return True
+
+
 READERS = {
+    "Session": api.Session.model_validate,
+    "SessionList": _list(api.Session),
+    "Bool": _bool,
+    "LoopOrNull": lambda v: True if v is None else api.Loop.model_validate(v),
     "SessionPermissions": api.SessionPermissions.model_validate,
     "PermissionConfig": api.PermissionConfig.model_validate,
     "PermissionRequestList": _list(api.PermissionRequest),
@@ -99,7 +108,7 @@ def test_seed_example_parses(entry):
     value = json.loads((FIXTURES / entry["file"]).read_text())
     kind = entry["kind"]
     if kind == "OutOfScope":
-        assert isinstance(value, (dict, list))
+        assert isinstance(value, (dict, list)) and entry.get("note")  # the note names the endpoint family
         return
     result = READERS[kind](value)
     assert result is not None
@@ -109,7 +118,7 @@ def test_every_kind_has_a_reader_and_the_core_shapes_are_covered():
     kinds = Counter(e["kind"] for e in MANIFEST)
     assert set(kinds) - {"OutOfScope"} <= set(READERS)
     # The dedicated pages (000, 003, 004) are in scope whole: none of theirs is OutOfScope.
-    dedicated = [e for e in MANIFEST if e["seed"][:3] in ("000", "003", "004")]
+    dedicated = [e for e in MANIFEST if e["seed"] in ("000", "003", "004")]
     assert dedicated and all(e["kind"] != "OutOfScope" for e in dedicated)
     for kind in ("SessionPermissions", "PermissionRequestList", "JobList", "Loop", "MessageStreamEvent",
                  "CliAgentStreamEvent", "ErrorBody", "Event", "PermissionConfig"):
@@ -121,11 +130,9 @@ def test_fixtures_are_complete_against_the_seeds():
     """Re-extract from the docs: the committed fixtures hold every example there is."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("extract", HERE / "extract_seed_examples.py")
+    spec = importlib.util.spec_from_file_location("seed_extract", FIXTURES / "extract.py")
     extract = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(extract)
-    fresh = []
-    for path in sorted(SEEDS.glob("*.txt")):
-        fresh += [(path.name, value) for _, value, _ in extract.extract(path.read_text(encoding="utf-8"))]
-    committed = [(e["seed"], json.loads((FIXTURES / e["file"]).read_text())) for e in MANIFEST]
+    fresh = [(entry["file"], entry["kind"], extract.plain(value)) for entry, value in extract.build(SEEDS)]
+    committed = [(e["file"], e["kind"], json.loads((FIXTURES / e["file"]).read_text())) for e in MANIFEST]
     assert fresh == committed

@@ -50,7 +50,7 @@ class StartCliAgent(Message):
 class CliAgentScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="cli.close", tooltip="Close (a started run goes on in the background)"),
-        Binding("ctrl+s", "start", "Start", id="cli.start", tooltip="Start the CLI-agent run"),
+        Binding("ctrl+s", "start", "Start", id="cli.start", tooltip="Start the CLI-agent run", priority=True),
     ]
 
     def __init__(self, session_id: str, session_title: str) -> None:

@@ -53,8 +53,9 @@ class StopLoop(Message):
 class LoopScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="loop.close", tooltip="Close the loop panel"),
-        Binding("ctrl+s", "start", "Start", id="loop.start", tooltip="Start the loop with this prompt and count"),
-        Binding("ctrl+x", "stop", "Stop", id="loop.stop", tooltip="Stop the loop and cancel its running prompt"),
+        # priority: the prompt's TextArea would take ctrl+x (cut) otherwise.
+        Binding("ctrl+s", "start", "Start", id="loop.start", tooltip="Start the loop with this prompt and count", priority=True),
+        Binding("ctrl+x", "stop", "Stop", id="loop.stop", tooltip="Stop the loop and cancel its running prompt", priority=True),
     ]
 
     def __init__(self, store: WorkspaceStore, session_id: str) -> None:

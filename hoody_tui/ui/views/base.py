@@ -63,6 +63,7 @@ class TableView(Vertical):
         table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table")
         self._add_columns(table, self._widths(120))
         yield table
+        yield Static("", classes="view-hint")
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
     @property
@@ -133,6 +134,10 @@ class TableView(Vertical):
     def title_text(self, shown: int, total: int) -> str:
         return ""
 
+    def hint_text(self) -> str:
+        """A line under the table about the selected row (why an action is unavailable)."""
+        return ""
+
     # --- diffing -------------------------------------------------------------------------
 
     @property
@@ -184,6 +189,10 @@ class TableView(Vertical):
                             pass
                 self._cells[key] = new
         self.query_one(".view-title", Static).update(self.title_text(len(rows), len(all_rows)))
+        hint = self.hint_text()
+        hint_widget = self.query_one(".view-hint", Static)
+        hint_widget.update(hint)
+        hint_widget.display = bool(hint)
         self.query_one(".view-empty", Static).display = not rows
 
     # --- filter --------------------------------------------------------------------------

@@ -105,6 +105,7 @@ class GatesView(TableView):
             self._add_columns(table, self._widths(60))
             yield table
             yield GateDetail(settle=self.settle, id="gate-detail")
+        yield Static("", classes="view-hint")
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
     @property

@@ -122,8 +122,20 @@ class JobsView(TableView):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        self.refresh_bindings()
+        hint = self.hint_text()
+        widget = self.query_one(".view-hint")
+        widget.update(hint)  # type: ignore[attr-defined]
+        widget.display = bool(hint)
         if self.scope_session and event.cursor_row >= len(self._keys) - 5:
             self._request_page()
+
+    def hint_text(self) -> str:
+        job = self._selected_job() if self.is_mounted else None
+        if job is None:
+            return ""
+        reason = retry_refusal(job)
+        return f"r retry: unavailable, {reason}" if reason and job.status != "running" else ""
 
     # --- rows ----------------------------------------------------------------------------
 
