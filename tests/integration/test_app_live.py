@@ -10,6 +10,8 @@ from hoody_tui.api import HoodyClient
 from hoody_tui.gates.ledger import Phase
 from hoody_tui.ui.app import AppOptions, HoodyApp
 from hoody_tui.ui.messages import StoreChanged
+from hoody_tui.ui.screens.confirm import ConfirmScreen
+from hoody_tui.ui.screens.prompt import TextPromptScreen
 
 from .helpers import live_app, replies, tool_parts, until
 
@@ -74,6 +76,7 @@ async def test_reject_with_a_message_ends_the_tool_in_error(server, session):
         gate = await _gate_for(pilot, app, server, sid, "please run `git push --force origin main`")
         assert app.gates_view.risk(app.store.permissions[gate]).risky
         await pilot.press("N")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
         await pilot.press(*"use a PR instead")
         await pilot.press("enter")
         await until(pilot, lambda: gate not in app.store.permissions)
@@ -92,7 +95,7 @@ async def test_always_after_confirm_stops_the_next_matching_ask(server, session)
         gate = await _gate_for(pilot, app, server, sid, "please run `make deploy`")
         always = app.store.permissions[gate].always
         await pilot.press("a")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")  # the confirmation listing the patterns
         await until(pilot, lambda: gate not in app.store.permissions)
         await until(pilot, lambda: any(p["state"]["status"] == "completed" for p in tool_parts(server, sid)))
@@ -131,7 +134,9 @@ async def test_question_rejected_with_a_reason(server, session):
         await pilot.press("4")
         await until(pilot, lambda: app.gates_view.detail.gate_id in app.store.questions)
         await until(pilot, app.gates_view.detail.settled)
-        await pilot.press("n", *"later", "enter")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        await pilot.press(*"later", "enter")
         await until(pilot, lambda: not app.store.questions)
     assert [r["body"] for r in replies(server)] == [{"reason": "later"}]
 

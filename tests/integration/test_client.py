@@ -303,14 +303,8 @@ async def test_slow_server_times_out_readably(make_server):
     assert "timed out" in str(exc.value)
 
 
-async def test_unreachable_server():
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
-    async with HoodyClient(f"http://127.0.0.1:{port}", "w", get_retries=0) as c:
+async def test_unreachable_server(refused_url):
+    async with HoodyClient(refused_url, "w", get_retries=0) as c:
         with pytest.raises(Unreachable) as exc:
             await c.list_sessions()
     assert "connection refused" in str(exc.value)

@@ -103,7 +103,8 @@ def test_a_key_right_after_the_gate_changed_is_refused(shared_server):
         sid = server.call(server.state.create_session, "Race")["id"]
         first = server.call(server.state.raise_permission, sid, "bash", ["echo a"], [], {"command": "echo a"})
         before = len(server.call(lambda: server.state.replies))
-        app = live_app(server, gate_toasts=False)
+        # A long settle time, so "at once" below stays inside it even on a loaded machine.
+        app = live_app(server, gate_toasts=False, gate_settle=3.0)
         async with HoodyClient(server.url, server.workspace) as other, app.run_test(size=(120, 36)) as pilot:
             await until(pilot, lambda: first["id"] in app.store.permissions)
             await pilot.press("4")

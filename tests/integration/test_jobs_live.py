@@ -126,7 +126,8 @@ async def test_loop_form_shows_a_conflict_in_words(server, session):
         assert app.screen.query_one("#loop-start").disabled  # a loop is active: start is off
         app.screen.store.loops.pop(sid)  # as if our copy were stale: the server still says 409
         app.screen.refresh_loop()
-        await pilot.press(*"Another loop", "ctrl+s")
+        await pilot.press(*"Another loop")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: "already active" in str(app.screen.query_one("#loop-result").render()))
 
 

@@ -236,14 +236,8 @@ async def test_message_stream_of_a_missing_message_fails_cleanly(client, session
     assert items[-1].reason == "Message not found in this session"
 
 
-async def test_stream_to_an_unreachable_server_keeps_retrying_with_backoff():
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    async with HoodyClient(f"http://127.0.0.1:{port}", "w") as c:
+async def test_stream_to_an_unreachable_server_keeps_retrying_with_backoff(refused_url):
+    async with HoodyClient(refused_url, "w") as c:
         items = await collect(c.events(**FAST), until=lambda i: len(i) >= 4, seconds=10)
     assert [x.phase for x in items] == ["connecting", "reconnecting", "reconnecting", "reconnecting"]
     assert [x.attempt for x in items[1:]] == [1, 2, 3]
