@@ -109,6 +109,10 @@ class WorkspaceStore:
         self.statuses: dict[str, SessionStatus] = {}
         self.stats: dict[str, SessionStats] = {}
         self.messages: dict[str, OrderedDict[str, MessageEntry]] = {}
+        # Per-session history bounds (raised when the user loads earlier messages) and
+        # how many messages the server had at the last listing.
+        self.message_limits: dict[str, int] = {}
+        self.message_totals: dict[str, int] = {}
         self.permissions: dict[str, PermissionRequest] = {}
         self.questions: dict[str, Question] = {}
         self.jobs: dict[str, Job] = {}
@@ -257,8 +261,9 @@ class WorkspaceStore:
             entries = self.messages[session_id] = OrderedDict()
         return entries
 
-    def _trim(self, entries: OrderedDict[str, MessageEntry]) -> None:
-        while len(entries) > self.message_limit:
+    def _trim(self, entries: OrderedDict[str, MessageEntry], session_id: str | None = None) -> None:
+        limit = self.message_limits.get(session_id, self.message_limit) if session_id else self.message_limit
+        while len(entries) > limit:
             entries.popitem(last=False)
 
     def _upsert_message(self, info: Message, changes: Changes) -> None:
@@ -269,7 +274,7 @@ class WorkspaceStore:
         entry = entries.get(info.id)
         if entry is None:
             entries[info.id] = MessageEntry(info)
-            self._trim(entries)
+            self._trim(entries, session_id)
         else:
             entry.info = info
         self.stats.setdefault(session_id, SessionStats()).record(info)
@@ -285,7 +290,7 @@ class WorkspaceStore:
         if entry is None:
             # A part can arrive before its message: hold it under a placeholder.
             entry = entries[message_id] = MessageEntry(Message(id=message_id, sessionID=session_id))
-            self._trim(entries)
+            self._trim(entries, session_id)
         entry.upsert_part(part)
         changes.messages.add(session_id)
 
@@ -303,6 +308,8 @@ class WorkspaceStore:
 
     def _remove_session(self, session_id: str, changes: Changes) -> None:
         self.sessions.pop(session_id, None)
+        self.message_limits.pop(session_id, None)
+        self.message_totals.pop(session_id, None)
         self.statuses.pop(session_id, None)
         self.stats.pop(session_id, None)
         self.messages.pop(session_id, None)
@@ -327,6 +334,8 @@ class WorkspaceStore:
     def load_messages(self, session_id: str, messages: Iterable[MessageWithParts]) -> Changes:
         """Fold in messages listed over REST (oldest first), e.g. when a stream opens."""
         changes = Changes()
+        messages = list(messages)
+        self.message_totals[session_id] = len(messages)
         for item in messages:
             info = item.info if item.info.session_id else item.info.model_copy(update={"session_id": session_id})
             self._upsert_message(info, changes)
@@ -338,9 +347,19 @@ class WorkspaceStore:
         entries = self._entries(session_id)
         ordered = sorted(entries.values(), key=lambda e: ((e.info.time.created if e.info.time else None) or 0, e.info.id))
         self.messages[session_id] = OrderedDict((e.info.id, e) for e in ordered)
-        self._trim(self.messages[session_id])
+        self._trim(self.messages[session_id], session_id)
         changes.messages.add(session_id)
         return changes
+
+    def hidden_earlier(self, session_id: str) -> int:
+        """How many older messages the server has that the store does not hold."""
+        return max(0, self.message_totals.get(session_id, 0) - len(self.messages.get(session_id, ())))
+
+    def load_earlier(self, session_id: str, messages: Iterable[MessageWithParts], count: int) -> Changes:
+        """Keep up to ``count`` more of the oldest messages (the user scrolled back)."""
+        held = len(self.messages.get(session_id, ()))
+        self.message_limits[session_id] = max(self.message_limits.get(session_id, self.message_limit), held + count)
+        return self.load_messages(session_id, messages)
 
     def replace_message(self, session_id: str, item: MessageWithParts) -> Changes:
         """A message stream's snapshot: the message and exactly these parts."""

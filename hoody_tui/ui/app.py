@@ -53,6 +53,8 @@ from .worker import EventPump
 __all__ = ["HoodyApp", "AppOptions", "VIEWS"]
 
 VIEWS = ("sessions", "stream", "jobs", "gates")
+EARLIER_PAGE = 100
+"""Messages added to a stream's history each time the user asks for earlier ones."""
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,19 @@ class HoodyApp(App[int]):
         self.load_messages(session_id)
 
     @work(group="load-messages", exclusive=True)
+    async def load_earlier(self, session_id: str) -> None:
+        if not self.store.hidden_earlier(session_id):
+            self.post_message(ActionDone("earlier", "This is the whole conversation."))
+            return
+        try:
+            messages = await self.client.messages(session_id)
+        except HoodyError as exc:
+            self.post_message(ActionFailed("earlier", str(exc)))
+            return
+        self.stream_view.message_list.follow = False
+        self.post_message(StoreChanged(self.store.load_earlier(session_id, messages, EARLIER_PAGE)))
+
+    @work(group="load-messages", exclusive=True)
     async def load_messages(self, session_id: str) -> None:
         try:
             messages = await self.client.messages(session_id)
@@ -519,6 +534,9 @@ class HoodyApp(App[int]):
     def _session_action(self, action: str, session_id: str) -> None:
         session = self.store.sessions.get(session_id)
         title = shorten((session.title if session else None) or session_id, 60)
+        if action == "earlier":
+            self.load_earlier(session_id)
+            return
         if action == "loop":
             self.push_screen(LoopScreen(self.store, session_id))
             self.poll_loop(session_id)

@@ -185,3 +185,36 @@ async def test_updates_keep_flowing_while_a_panel_is_open_on_top():
             await pilot.press("escape")
             await pilot.pause()
         assert app.query_one(StatusBar).gates == 5
+
+
+async def test_follow_turns_off_when_scrolling_up_and_counts_new_parts():
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        events = workspace_events()
+        # Enough messages in s1 that the stream overflows the screen.
+        for i in range(12):
+            events.append(ev("message.updated", info={"id": f"mx{i}", "sessionID": "s1", "role": "assistant",
+                                                       "time": {"created": 1700000030000 + i}}))
+            events.append(ev("message.part.updated", part={"id": f"px{i}", "sessionID": "s1", "messageID": f"mx{i}",
+                                                           "type": "text", "text": f"line {i}"}))
+        app.post_message(StoreChanged(app.store.apply_many(events)))
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause(0.2)
+        messages = app.stream_view.message_list
+        assert messages.follow and messages.max_scroll_y > 0
+        messages.scroll_home(animate=False)
+        await pilot.pause(0.2)
+        assert not messages.follow
+        new = [ev("message.updated", info={"id": "late", "sessionID": "s1", "role": "assistant", "time": {"created": 1700000099000}}),
+               ev("message.part.updated", part={"id": "pl", "sessionID": "s1", "messageID": "late", "type": "text", "text": "new!"})]
+        app.post_message(StoreChanged(app.store.apply_many(new)))
+        await pilot.pause(0.2)
+        label = app.stream_view.query_one("#stream-new")
+        assert messages.unseen == 2 and label.display and "+2 new" in str(label.render())
+        await pilot.press("f")
+        await pilot.pause(0.2)
+        assert messages.follow and messages.unseen == 0 and not label.display
+        assert messages.scroll_y == messages.max_scroll_y

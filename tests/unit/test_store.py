@@ -196,3 +196,20 @@ def test_loaded_history_goes_before_live_messages():
              for i in range(3)]
     store.load_messages("s1", older)
     assert [e.info.id for e in store.session_messages("s1")] == ["m0", "m1", "m2", "m9"]
+
+
+def test_history_beyond_the_bound_loads_on_demand():
+    from hoody_tui.api import MessageWithParts
+
+    store = WorkspaceStore(message_limit=3)
+    listing = [MessageWithParts.model_validate({"info": assistant(f"m{i}", "s1", time={"created": 1700000000000 + i}), "parts": []})
+               for i in range(8)]
+    store.load_messages("s1", listing)
+    assert [e.info.id for e in store.session_messages("s1")] == ["m5", "m6", "m7"]
+    assert store.hidden_earlier("s1") == 5
+    store.load_earlier("s1", listing, 2)
+    assert [e.info.id for e in store.session_messages("s1")] == ["m3", "m4", "m5", "m6", "m7"]
+    assert store.hidden_earlier("s1") == 3
+    # A new message does not push the loaded history out again.
+    store.apply(ev("message.updated", info=assistant("m8", "s1", time={"created": 1700000000009})))
+    assert store.session_messages("s1")[0].info.id == "m4"

@@ -26,6 +26,7 @@ class StreamView(Vertical):
         Binding("A", "abort", "Abort", id="stream.abort", tooltip="Stop the agent's current turn (asks first)"),
         Binding("l", "act('loop')", "Loop", id="stream.loop", tooltip="Watch, start or stop this session's loop"),
         Binding("g", "act('cli-agent')", "CLI agent", id="stream.cli_agent", tooltip="Launch a CLI-agent run on this session"),
+        Binding("u", "act('earlier')", "Earlier", id="stream.earlier", tooltip="Load earlier messages of this session"),
     ]
 
     class Act(Message):
@@ -115,6 +116,9 @@ class StreamView(Vertical):
         loop = store.loops.get(sid)
         if loop:
             text.append(f"  loop {loop.progress_label}")
+        hidden = store.hidden_earlier(sid)
+        if hidden:
+            text.append(f"  · {hidden} earlier (u)", style="dim")
         title.update(text)
 
     def _show_unseen(self, _value: object = None) -> None:
