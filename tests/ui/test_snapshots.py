@@ -56,7 +56,7 @@ def test_sessions(snap_compare, theme):
 def test_stream(snap_compare, theme):
     async def open_stream(pilot):
         await loaded(pilot)
-        await pilot.press("enter")
+        await pilot.press("down", "enter")  # s1, the session with a conversation
         await pilot.pause()
         await pilot.pause()
 

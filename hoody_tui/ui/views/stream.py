@@ -64,8 +64,7 @@ class StreamView(Vertical):
         self.session_id = session_id
         if not self.is_mounted:
             return
-        self.query_one("#stream-empty").display = session_id is None
-        self.message_list.display = session_id is not None
+        self._show_empty()
         self.message_list.show_session(session_id, self.store.session_messages(session_id) if session_id else [])
         self._show_title()
         self._focus_call()
@@ -80,6 +79,15 @@ class StreamView(Vertical):
             view.expand()
             self.call_after_refresh(self.message_list.scroll_to_widget, view, animate=False, top=True)
 
+    def _show_empty(self) -> None:
+        sid = self.session_id
+        empty = self.query_one("#stream-empty", Static)
+        has_messages = bool(sid and self.store.messages.get(sid))
+        empty.display = not has_messages
+        empty.update("Pick a session in Sessions (1) and press Enter." if sid is None
+                     else "No messages in this session yet; they appear here as the agent works.")
+        self.message_list.display = sid is not None
+
     def apply_changes(self, changes: Changes) -> None:
         sid = self.session_id
         if sid is None:
@@ -89,6 +97,7 @@ class StreamView(Vertical):
             return
         if sid in changes.messages or changes.resynced:
             self.message_list.sync(self.store.session_messages(sid))
+            self._show_empty()
             self._focus_call()
         if sid in changes.sessions or changes.gates or changes.messages:
             self._show_title()
