@@ -175,21 +175,13 @@ class WorkspaceStore:
             self.jobs[event.job.id] = _merge_job(self.jobs.get(event.job.id), event.job)
             changes.jobs.add(event.job.id)
         elif isinstance(event, PermissionAsked):
-            self.permissions[event.request.id] = event.request
-            self._seen_gate(event.request.id)
-            changes.permissions.add(event.request.id)
+            self._add_gate(self.permissions, event.request, changes.permissions)
         elif isinstance(event, PermissionReplied):
-            if self.permissions.pop(event.request_id, None) is not None:
-                self.gate_seq.pop(event.request_id, None)
-                changes.permissions_removed.add(event.request_id)
+            self._drop_gate(self.permissions, event.request_id, changes.permissions_removed)
         elif isinstance(event, QuestionAsked):
-            self.questions[event.question.id] = event.question
-            self._seen_gate(event.question.id)
-            changes.questions.add(event.question.id)
+            self._add_gate(self.questions, event.question, changes.questions)
         elif isinstance(event, QuestionResolved):
-            if self.questions.pop(event.request_id, None) is not None:
-                self.gate_seq.pop(event.request_id, None)
-                changes.questions_removed.add(event.request_id)
+            self._drop_gate(self.questions, event.request_id, changes.questions_removed)
         elif isinstance(event, SessionUpdated):
             self.sessions[event.info.id] = event.info
             changes.sessions.add(event.info.id)
@@ -229,14 +221,21 @@ class WorkspaceStore:
             self._gate_counter += 1
             self.gate_seq[gate_id] = self._gate_counter
 
+    def _add_gate(self, table: dict, gate: PermissionRequest | Question, changed: set[str]) -> None:
+        table[gate.id] = gate
+        self._seen_gate(gate.id)
+        changed.add(gate.id)
+
+    def _drop_gate(self, table: dict, gate_id: str, removed: set[str]) -> None:
+        if table.pop(gate_id, None) is not None:
+            self.gate_seq.pop(gate_id, None)
+            removed.add(gate_id)
+
     def remove_gate(self, gate_id: str) -> Changes:
         """Drop a gate we know is answered (our reply succeeded, or it was answered elsewhere)."""
         changes = Changes()
-        if self.permissions.pop(gate_id, None) is not None:
-            changes.permissions_removed.add(gate_id)
-        if self.questions.pop(gate_id, None) is not None:
-            changes.questions_removed.add(gate_id)
-        self.gate_seq.pop(gate_id, None)
+        self._drop_gate(self.permissions, gate_id, changes.permissions_removed)
+        self._drop_gate(self.questions, gate_id, changes.questions_removed)
         return changes
 
     def gates_in_order(self) -> list[PermissionRequest | Question]:
@@ -316,14 +315,9 @@ class WorkspaceStore:
         self.loops.pop(session_id, None)
         self.todos.pop(session_id, None)
         self.last_errors.pop(session_id, None)
-        for gate_id in [k for k, p in self.permissions.items() if p.session_id == session_id]:
-            del self.permissions[gate_id]
-            self.gate_seq.pop(gate_id, None)
-            changes.permissions_removed.add(gate_id)
-        for gate_id in [k for k, q in self.questions.items() if q.session_id == session_id]:
-            del self.questions[gate_id]
-            self.gate_seq.pop(gate_id, None)
-            changes.questions_removed.add(gate_id)
+        for table, removed in ((self.permissions, changes.permissions_removed), (self.questions, changes.questions_removed)):
+            for gate_id in [k for k, g in table.items() if g.session_id == session_id]:
+                self._drop_gate(table, gate_id, removed)
         for job_id in [k for k, j in self.jobs.items() if j.session_id == session_id]:
             del self.jobs[job_id]
             changes.jobs.add(job_id)

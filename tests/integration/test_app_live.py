@@ -3,6 +3,8 @@ streams update, and gates decided with keys reach the server exactly once."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from textual.widgets import ContentSwitcher
 
@@ -56,9 +58,10 @@ async def _gate_for(pilot, app, server, sid, prompt):
     return app.gates_view.detail.gate_id
 
 
-async def test_allow_once_sends_one_reply_and_the_tool_runs(server, session):
+async def test_allow_once_sends_one_reply_and_the_tool_runs(server, session, tmp_path):
     sid = session["id"]
-    app = live_app(server)
+    audit = tmp_path / "audit.jsonl"
+    app = live_app(server, audit_log=audit)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: sid in app.sessions_view._keys)
         gate = await _gate_for(pilot, app, server, sid, "please run `rm -rf build/`")
@@ -66,6 +69,9 @@ async def test_allow_once_sends_one_reply_and_the_tool_runs(server, session):
         await until(pilot, lambda: gate not in app.store.permissions)
         await until(pilot, lambda: any(p["state"]["status"] == "completed" for p in tool_parts(server, sid)))
     assert [(r["requestID"], r["body"]) for r in replies(server)] == [(gate, {"reply": "once"})]
+    (record,) = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert (record["gate"], record["decision"], record["outcome"], record["session"]) == (gate, "once", "ok", sid)
+    assert record["subject"] == "rm -rf build/" and record["workspace"] == server.workspace
 
 
 async def test_reject_with_a_message_ends_the_tool_in_error(server, session):

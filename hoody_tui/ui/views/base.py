@@ -16,7 +16,12 @@ from ...store.changes import Changes
 from ...store.state import WorkspaceStore
 from ..widgets.filter_input import FilterInput
 
-__all__ = ["TableView", "Row"]
+__all__ = ["TableView", "Row", "view_binding"]
+
+
+def view_binding(view: str, key: str, action: str, description: str, tooltip: str, *, show: bool = True) -> Binding:
+    """A view's Binding with the id ``<view>.<action>`` (remappable from config) and a tooltip."""
+    return Binding(key, action, description, id=f"{view}.{action.split('(')[0]}", tooltip=tooltip, show=show)
 
 Row = tuple[str, Sequence[Any], str]
 """``(key, cells, search_text)`` of one table row."""

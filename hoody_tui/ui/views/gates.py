@@ -26,13 +26,13 @@ from ..format import relative_time
 from ..theme import theme_color
 from ..widgets.filter_input import FilterInput
 from ..widgets.gate_detail import GateDetail
-from .base import Row, TableView
+from .base import Row, TableView, view_binding
 
 __all__ = ["GatesView"]
 
 
 def _id(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
-    return Binding(key, action, description, id=f"gates.{action.split('(')[0]}", tooltip=tooltip, show=show)
+    return view_binding("gates", key, action, description, tooltip, show=show)
 
 
 class GatesView(TableView):

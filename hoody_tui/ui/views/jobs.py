@@ -19,7 +19,7 @@ from ...store.changes import Changes
 from ...text import shorten
 from ..format import STATUS_ICONS, duration, progress_bar, relative_time
 from ..theme import STATUS_COLOR, theme_color
-from .base import Row, TableView
+from .base import Row, TableView, view_binding
 
 __all__ = ["JobsView", "retry_refusal"]
 
@@ -38,7 +38,7 @@ def retry_refusal(job: Job) -> str | None:
 
 
 def _b(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
-    return Binding(key, action, description, id=f"jobs.{action.split('(')[0]}", tooltip=tooltip, show=show)
+    return view_binding("jobs", key, action, description, tooltip, show=show)
 
 
 class JobsView(TableView):
