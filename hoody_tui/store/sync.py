@@ -21,7 +21,12 @@ async def fetch_snapshot(
     client: HoodyClient, *, detail_sessions: int = DETAIL_SESSIONS, concurrency: int = 8
 ) -> Snapshot:
     """Everything a resync replaces: sessions, statuses and gates, then the active jobs
-    and loops of the most recently updated sessions (a session deleted meanwhile is skipped)."""
+    and loops of the most recently updated sessions (a session deleted meanwhile is skipped).
+
+    Only active jobs are listed: finished ones arrive as events, and a session's whole
+    history is paged on demand by the jobs view, so a resync stays cheap however many
+    jobs a workspace has accumulated.
+    """
     sessions, statuses, permissions, questions = await asyncio.gather(
         client.list_sessions(), client.session_statuses(), client.pending_permissions(), client.questions()
     )
@@ -31,7 +36,7 @@ async def fetch_snapshot(
     async def details(session: Session) -> tuple[str, list[Job], Loop | None]:
         async with gate:
             try:
-                jobs = [job async for job in client.iter_jobs(session.id, status="all")]
+                jobs = [job async for job in client.iter_jobs(session.id, status="active")]
                 loop = await client.get_loop(session.id)
             except NotFound:
                 return session.id, [], None

@@ -150,6 +150,8 @@ class JobsView(TableView):
             session = self.store.sessions.get(self.scope_session)
             more = " · loading…" if self.loading else (" · more below" if self.next_cursor else "")
             parts.append(f"session: {shorten((session.title if session else None) or self.scope_session, 30)}{more} (Esc: all)")
+        else:
+            parts.append("active and recent; 3 from a stream pages a session's whole history")
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
         if self.filter_text:
