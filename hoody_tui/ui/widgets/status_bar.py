@@ -65,6 +65,8 @@ class StatusBar(Horizontal):
         self._show_counts()
 
     def _show_connection(self) -> None:
+        if not self._ready():
+            return
         label = self.query_one("#sb-connection", Static)
         state = self.connection
         text = {
@@ -84,7 +86,13 @@ class StatusBar(Horizontal):
             label.set_class(state.phase == phase, f"-{phase}")
         label.set_class(state.final, "-down")
 
+    def _ready(self) -> bool:
+        """False while composing or tearing down, when the labels are not all there."""
+        return self.is_mounted and len(self.children) >= 7
+
     def _show_counts(self) -> None:
+        if not self._ready():
+            return
         self.query_one("#sb-busy", Static).update(f"busy {self.busy}")
         self.query_one("#sb-jobs", Static).update(f"jobs {self.jobs}")
         gates = self.query_one("#sb-gates", Static)
