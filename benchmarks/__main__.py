@@ -1,0 +1,149 @@
+"""``python -m benchmarks [--quick] [--json] [--only NAME[,NAME]]``.
+
+NAMEs: floor, client, e2e, reply, reply_firehose, coldstart, rss, big.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from . import core
+
+RATE = 100_000          # offered firehose load (events/s) for floor, client and e2e
+REPLY_FIREHOSE = 10_000  # firehose while measuring reply latency under load
+
+FULL = {"seconds": 5.0, "gates": 1000, "gates_firehose": 50, "cold_runs": 5, "rss": [100_000, 1_000_000], "big": True,
+        "fh_sessions": 1000, "parallel_rss": False}
+QUICK = {"seconds": 1.5, "gates": 100, "gates_firehose": 5, "cold_runs": 3, "rss": [100_000, 200_000], "big": False,
+         "fh_sessions": 200, "parallel_rss": True}
+
+NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "big")
+KEYS = ("floor_eps", "client_eps", "e2e_eps", "e2e_ratio", "max_frame_gap_ms", "reply_p50_ms", "reply_p99_ms",
+        "reply_p50_ms_firehose", "reply_p99_ms_firehose", "reply_missed_firehose", "cold_start_s", "import_textual_s", "rss_idle_mb",
+        "rss_100k_mb", "rss_200k_mb", "rss_1m_mb", "rss_flatness", "big_first_paint_s")
+
+# key -> (target text, predicate)
+TARGETS = {
+    "e2e_ratio": (">= 0.5", lambda v: v >= 0.5),
+    "max_frame_gap_ms": ("<= 100", lambda v: v <= 100),
+    "reply_p50_ms": ("<= 5", lambda v: v <= 5),
+    "reply_p99_ms": ("<= 16", lambda v: v <= 16),
+    "cold_start_s": ("<= 0.6", lambda v: v <= 0.6),
+    "rss_idle_mb": ("<= 60", lambda v: v <= 60),
+    "rss_1m_mb": ("<= 100", lambda v: v <= 100),
+    "rss_flatness": ("<= 1.10", lambda v: v <= 1.10),
+}
+# key -> the floor it is read against
+FLOORS = {"client_eps": "floor_eps", "e2e_eps": "floor_eps", "cold_start_s": "import_textual_s",
+          "reply_p50_ms_firehose": "reply_p50_ms", "reply_p99_ms_firehose": "reply_p99_ms"}
+NOTES = {
+    "floor_eps": f"raw httpx-sse + orjson.loads, offered {RATE:,}/s",
+    "client_eps": "client.events() typed events",
+    "e2e_eps": "headless app, store.events_applied / wall time",
+    "max_frame_gap_ms": "largest gap between set_interval(1/60) ticks: a proxy for the longest frame stall",
+    "reply_p50_ms": "keypress 'y' -> reply logged in the server",
+    "reply_p50_ms_firehose": f"same, under a {REPLY_FIREHOSE:,}/s firehose (1000 sessions; 200 with --quick)",
+    "reply_p99_ms_firehose": f"same, under a {REPLY_FIREHOSE:,}/s firehose",
+    "reply_missed_firehose": "gates whose reply did not reach the server within 5 s",
+    "cold_start_s": "process start -> first sessions painted",
+    "import_textual_s": "python -c 'import textual' (median)",
+    "rss_idle_mb": "store process, no events",
+    "rss_flatness": "rss(largest)/rss(100k)",
+    "big_first_paint_s": "10k sessions + 100k jobs: sessions table first paint",
+}
+
+
+def run(names: list[str], cfg: dict, log) -> dict:  # noqa: ANN001
+    out: dict = {key: None for key in KEYS}
+    seconds = cfg["seconds"]
+    steps = {
+        "floor": lambda: core.measure_floor(RATE, seconds),
+        "client": lambda: core.measure_client(RATE, seconds),
+        "e2e": lambda: core.measure_e2e(RATE, seconds),
+        "reply": lambda: core.measure_replies(cfg["gates"]),
+        "reply_firehose": lambda: core.measure_replies(cfg["gates_firehose"], firehose=REPLY_FIREHOSE, sessions=cfg["fh_sessions"]),
+        "coldstart": lambda: {**core.measure_import_textual(5), **core.measure_cold_start(cfg["cold_runs"])},
+        "rss": lambda: core.measure_rss(cfg["rss"], parallel=cfg["parallel_rss"]),
+        "big": lambda: core.measure_big(10_000, 100_000),
+    }
+    for name in names:
+        t0 = time.perf_counter()
+        log(f"... {name}")
+        try:
+            figures = steps[name]()
+            out.update(figures)
+            log("    " + json.dumps(figures, default=str))  # partial results survive an interrupted run
+        except Exception as exc:  # noqa: BLE001 - one failed figure must not lose the others
+            out[f"{name}_error"] = f"{type(exc).__name__}: {exc}"[:300]
+        log(f"    {name} done in {time.perf_counter() - t0:.1f}s")
+    if out.get("e2e_eps") and out.get("floor_eps"):
+        out["e2e_ratio"] = out["e2e_eps"] / out["floor_eps"]
+    return out
+
+
+def fmt(value) -> str:  # noqa: ANN001
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def table(out: dict) -> str:
+    rows = [("figure", "value", "floor / vs", "target", "result", "what")]
+    for key in KEYS:
+        value = out.get(key)
+        floor_key = FLOORS.get(key)
+        floor = ""
+        if floor_key and out.get(floor_key) and value is not None:
+            floor = f"{fmt(out[floor_key])} ({value / out[floor_key]:.2f}x)"
+        target, ok = TARGETS.get(key, ("", None))
+        if key == "rss_flatness" and out.get("rss_flatness_of"):
+            target += f" ({out['rss_flatness_of']})"
+        result = "" if ok is None or value is None else ("pass" if ok(value) else "MISS")
+        rows.append((key, fmt(value), floor, target, result, NOTES.get(key, "")))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5])
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  ----")
+    errors = [f"{k}: {v}" for k, v in out.items() if k.endswith("_error")]
+    if errors:
+        lines.append("")
+        lines += ["error " + e for e in errors]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--only", help=f"comma-separated: {','.join(NAMES)}")
+    args = parser.parse_args(argv)
+    cfg = QUICK if args.quick else FULL
+    names = [n for n in NAMES if cfg["big"] or n != "big"]
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        bad = [n for n in names if n not in NAMES]
+        if bad:
+            parser.error(f"unknown benchmark(s): {', '.join(bad)}")
+    t0 = time.perf_counter()
+    out = run(names, cfg, lambda m: print(m, file=sys.stderr, flush=True))
+    out["mode"] = "quick" if args.quick else "full"
+    out["total_s"] = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps(out, default=str))
+    else:
+        print(table(out))
+        print(f"\n{out['mode']} run, {out['total_s']:.0f}s. Other details: --json.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""The measurements. Each one starts its own reference server in a thread (same process,
+so the server shares the GIL and the 2 cores with what is measured, equally for every
+figure) and stops it before returning."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import aclosing, contextmanager
+from typing import Any
+
+import httpx
+import orjson
+from httpx_sse import EventSource
+
+from hoody_tui.api import HoodyClient
+from hoody_tui.api.events import Event
+from hoody_tui.events.items import ConnectionState, Malformed
+from hoody_tui.refserver import start_in_thread
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+@contextmanager
+def firehose_server(rate: float, sessions: int = 1000, *, buffer: int = 2_000_000, **overrides: Any):
+    """A server with ``rate`` events/s over ``sessions`` sessions; subscriber backlog
+    ``buffer`` frames (large, so a slow consumer is measured, not disconnected)."""
+    server = start_in_thread(scenario="none", firehose=rate, firehose_sessions=sessions,
+                             subscriber_buffer=buffer, event_ids=True, **overrides)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _dropped(server) -> int:
+    return server.call(lambda: server.state.bus.dropped_subscribers)
+
+
+# --- a. floor: raw httpx-sse + orjson.loads ---------------------------------------------------
+
+async def _floor(server, seconds: float, max_events: int | None) -> dict:
+    count = 0
+    gaps = 0
+    last_id = None
+    async with httpx.AsyncClient(base_url=server.url, timeout=httpx.Timeout(30.0)) as http:
+        path = f"{server.prefix}/workspaces/{server.workspace}/meta/events"
+        async with http.stream("GET", path, headers={"Accept": "text/event-stream"}) as response:
+            response.raise_for_status()
+            t0 = None
+            end = None
+            async for sse in EventSource(response).aiter_sse():
+                if not sse.data.strip():
+                    continue
+                payload = orjson.loads(sse.data)
+                if payload.get("type") in ("server.connected", "server.heartbeat"):
+                    continue
+                if t0 is None:  # start the clock at the first firehose event
+                    t0 = time.perf_counter()
+                    end = t0 + seconds
+                    last_id = int(sse.id) if sse.id else None
+                    continue
+                count += 1
+                if sse.id:
+                    seq = int(sse.id)
+                    if last_id is not None and seq != last_id + 1:
+                        gaps += 1
+                    last_id = seq
+                if max_events is not None and count >= max_events:
+                    break
+                if max_events is None and (count & 255) == 0 and time.perf_counter() >= end:
+                    break
+            elapsed = time.perf_counter() - t0
+    return {"floor_eps": count / elapsed, "floor_events": count, "floor_gaps": gaps, "floor_seconds": elapsed}
+
+
+def measure_floor(rate: float, seconds: float, *, max_events: int | None = None, sessions: int = 1000) -> dict:
+    with firehose_server(rate, sessions) as server:
+        result = asyncio.run(_floor(server, seconds, max_events))
+        result["floor_dropped"] = _dropped(server)
+    return result
+
+
+# --- b. client layer: client.events() --------------------------------------------------------
+
+async def _client(server, seconds: float, max_events: int | None) -> dict:
+    count = 0
+    other = 0
+    async with HoodyClient(server.url, server.workspace) as client:
+        stream = client.events()
+        t0 = None
+        end = None
+        async with aclosing(stream.__aiter__()) as items:
+            async for item in items:
+                if isinstance(item, Event):
+                    if t0 is None:
+                        t0 = time.perf_counter()
+                        end = t0 + seconds
+                        continue
+                    count += 1
+                    if max_events is not None and count >= max_events:
+                        break
+                    if max_events is None and (count & 255) == 0 and time.perf_counter() >= end:
+                        break
+                elif isinstance(item, Malformed) or (isinstance(item, ConnectionState) and item.phase not in ("connecting", "live")):
+                    other += 1
+        elapsed = time.perf_counter() - t0
+        connects = stream.stats.connects
+    return {"client_eps": count / elapsed, "client_events": count, "client_connects": connects,
+            "client_problems": other, "client_seconds": elapsed}
+
+
+def measure_client(rate: float, seconds: float, *, max_events: int | None = None, sessions: int = 1000) -> dict:
+    with firehose_server(rate, sessions) as server:
+        result = asyncio.run(_client(server, seconds, max_events))
+        result["client_dropped"] = _dropped(server)
+    return result
+
+
+# --- c. end to end: the headless app ---------------------------------------------------------
+
+def _app(server):
+    from hoody_tui.ui.app import AppOptions, HoodyApp
+
+    return HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="bench", bell=False,
+                               gate_toasts=False, gate_settle=0.0))
+
+
+async def _wait(condition, timeout: float = 30.0, poll: float = 0.002, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(poll)
+
+
+async def _e2e(server, seconds: float, sessions: int) -> dict:
+    app = _app(server)
+    result: dict[str, Any] = {}
+    try:
+        await _e2e_run(app, seconds, sessions, result)
+    except Exception as exc:  # noqa: BLE001 - an app crash after the figures were taken is reported
+        if "e2e_eps" not in result:
+            raise
+        result["e2e_app_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    return result
+
+
+async def _e2e_run(app, seconds: float, sessions: int, result: dict) -> None:
+    async with app.run_test(size=(120, 36)):
+        await _wait(lambda: len(app.store.sessions) >= sessions, what="the firehose sessions")
+        ticks: list[float] = []
+        timer = app.set_interval(1 / 60, lambda: ticks.append(time.perf_counter()))
+        await asyncio.sleep(0.3)  # warm up
+        applied0 = app.store.events_applied
+        ticks.clear()
+        t0 = time.perf_counter()
+        await asyncio.sleep(seconds)
+        applied = app.store.events_applied - applied0
+        elapsed = time.perf_counter() - t0
+        timer.stop()
+        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        result.update({"e2e_eps": applied / elapsed, "e2e_events": applied, "e2e_seconds": elapsed,
+            "max_frame_gap_ms": max(gaps) * 1000 if gaps else None, "e2e_ticks": len(ticks),
+            "frame_gap_p99_ms": (sorted(gaps)[int(0.99 * (len(gaps) - 1))] * 1000) if gaps else None})
+
+
+def measure_e2e(rate: float, seconds: float, *, sessions: int = 1000) -> dict:
+    with firehose_server(rate, sessions) as server:
+        result = asyncio.run(_e2e(server, seconds, sessions))
+        result["e2e_dropped"] = _dropped(server)
+    return result
+
+
+# --- d. keypress to reply ---------------------------------------------------------------------
+
+async def _replies(server, gates: int, sessions_needed: int, reply_timeout: float = 5.0) -> dict:
+    received: dict[str, list[float]] = {}
+
+    def patch() -> None:
+        ws = server.state
+        original = ws.log_reply
+
+        def log_reply(kind, request_id, body, status):  # noqa: ANN001
+            received.setdefault(request_id, []).append(time.perf_counter())
+            return original(kind, request_id, body, status)
+
+        ws.log_reply = log_reply
+
+    server.call(patch)
+    sid = server.call(server.state.create_session, "Bench gates")["id"]
+    app = _app(server)
+    latencies: list[float] = []
+    ids: list[str] = []
+    missed = 0
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _wait(lambda: sid in app.store.sessions and len(app.store.sessions) >= sessions_needed,
+                    what="the sessions")
+        await pilot.press("4")
+        await _wait(lambda: app.current_view == "gates", what="the gates view")
+        for i in range(gates):
+            request = server.call(server.state.raise_permission, sid, "bash", [f"echo {i}"], [], {"command": f"echo {i}"})
+            gate = request["id"]
+            ids.append(gate)
+            # Shown and painted: the app refuses (rightly) a key on a gate not yet painted,
+            # even with gate_settle=0.
+            await _wait(lambda: app.gates_view.detail.gate_id == gate and app.gates_view.detail.settled(),
+                        what=f"gate {i} on screen")
+            t0 = time.perf_counter()
+            await pilot.press("y")
+            try:
+                await _wait(lambda: gate in received, timeout=reply_timeout, poll=0.0005, what=f"the reply to gate {i}")
+            except TimeoutError:
+                missed += 1
+                continue
+            latencies.append(received[gate][0] - t0)
+        await asyncio.sleep(0.1)  # a duplicate reply would arrive meanwhile
+    logged = server.call(lambda: [r["requestID"] for r in server.state.replies])
+    latencies.sort()
+    if not latencies:
+        raise RuntimeError(f"no gate got a reply within {reply_timeout:g}s ({missed} missed)")
+    return {
+        "missed": missed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))] * 1000,
+        "max": latencies[-1] * 1000,
+        "gates": gates,
+        "replied_once": sum(1 for g in ids if len(received.get(g, [])) == 1 and logged.count(g) == 1),
+    }
+
+
+def measure_replies(gates: int, *, firehose: float = 0.0, sessions: int = 1000) -> dict:
+    """Keypress to reply logged, over ``gates`` gates (under a firehose over ``sessions`` if set)."""
+    kwargs = {"firehose": firehose, "firehose_sessions": sessions} if firehose else {}
+    server = start_in_thread(scenario="none", **kwargs)
+    try:
+        r = asyncio.run(_replies(server, gates, (sessions + 1) if firehose else 1))
+    finally:
+        server.stop()
+    suffix = "_firehose" if firehose else ""
+    return {f"reply_p50_ms{suffix}": r["p50"], f"reply_p99_ms{suffix}": r["p99"], f"reply_max_ms{suffix}": r["max"],
+            f"reply_gates{suffix}": r["gates"], f"reply_missed{suffix}": r["missed"], f"reply_replied_once{suffix}": r["replied_once"]}
+
+
+# --- e. cold start ----------------------------------------------------------------------------
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def measure_import_textual(runs: int) -> dict:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual"], check=True, env=_env())
+        times.append(time.perf_counter() - t0)
+    return {"import_textual_s": statistics.median(times), "import_textual_runs": times}
+
+
+def measure_cold_start(runs: int) -> dict:
+    server = start_in_thread(scenario="demo")
+    times, procstat, rows = [], [], []
+    try:
+        for _ in range(runs):
+            t = time.time()
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks.coldstart_probe", server.url, server.workspace, repr(t)],
+                check=True, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=60,
+            )
+            data = json.loads(out.stdout.strip().splitlines()[-1])
+            times.append(data["from_parent_s"])
+            procstat.append(data["from_procstat_s"])
+            rows.append(data["rows"])
+    finally:
+        server.stop()
+    return {"cold_start_s": statistics.median(times), "cold_start_procstat_s": statistics.median(procstat),
+            "cold_start_runs": times, "cold_start_rows": min(rows)}
+
+
+# --- f. memory ---------------------------------------------------------------------------------
+
+def _rss_start(n: int, sessions: int = 1000) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.rss_probe", str(n), str(sessions)], env=_env(),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _rss_result(proc: subprocess.Popen) -> dict:
+    out, err = proc.communicate(timeout=600)
+    if proc.returncode:
+        raise RuntimeError(f"rss probe failed: {err.strip()[-300:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def rss_probe(n: int, sessions: int = 1000) -> dict:
+    return _rss_result(_rss_start(n, sessions))
+
+
+def measure_rss(sizes: list[int], *, parallel: bool = False) -> dict:
+    """``sizes``: the event counts (e.g. [100_000, 1_000_000]); idle = a store with none.
+    Each size runs in its own fresh process (``parallel``: all at once, for --quick)."""
+    if parallel:
+        procs = [_rss_start(n) for n in [0, *sizes]]
+        results = [_rss_result(p) for p in procs]
+    else:
+        results = [rss_probe(n) for n in [0, *sizes]]
+    idle, rest = results[0], results[1:]
+    result: dict[str, Any] = {"rss_idle_mb": idle["rss_mb"]}
+    by_size = {}
+    for n, r in zip(sizes, rest):
+        assert r["applied"] == n + 1000, r
+        by_size[n] = r["rss_mb"]
+        result[f"rss_{_label(n)}_mb"] = r["rss_mb"]
+        result[f"rss_{_label(n)}_jobs"] = r["jobs"]
+    small, large = sizes[0], sizes[-1]
+    result["rss_flatness"] = by_size[large] / by_size[small]
+    result["rss_flatness_of"] = f"{_label(large)}/{_label(small)}"
+    return result
+
+
+def _label(n: int) -> str:
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}m"
+    if n % 1000 == 0:
+        return f"{n // 1000}k"
+    return str(n)
+
+
+# --- g. a big workspace: time to first paint of the sessions table ------------------------
+
+async def _big(sessions: int, jobs: int) -> dict:
+    from hoody_tui.api import parse_event
+    from hoody_tui.ui.app import AppOptions, HoodyApp
+
+    now = 1_760_000_000_000
+    events = []
+    sids = [f"ses_{i:08d}big" for i in range(sessions)]
+    for sid in sids:
+        events.append(parse_event({"type": "session.updated", "properties": {"info": {
+            "id": sid, "title": f"Big session {sid}", "directory": "/w", "projectID": "prj", "version": "1",
+            "time": {"created": now, "updated": now}}}}))
+    for j in range(jobs):
+        events.append(parse_event({"type": "job.updated", "properties": {"job": {
+            "id": f"job_{j:08d}", "sessionID": sids[j % sessions], "messageID": "msg_x", "callID": f"call_{j}",
+            "tool": "bash", "status": "running" if j % 10 == 0 else "completed", "input": {"command": "npm test"},
+            "time": {"created": now, "started": now}}}}))
+    server = start_in_thread(scenario="none")
+    try:
+        app = HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="bench", bell=False,
+                                  gate_toasts=False, gate_settle=0.0), start_worker=False)
+        t_build = time.perf_counter()
+        app.store.apply_many(events)
+        build = time.perf_counter() - t_build
+        t0 = time.perf_counter()
+        async with app.run_test(size=(120, 36)) as pilot:
+            from hoody_tui.store.changes import Changes
+            from hoody_tui.ui.messages import StoreChanged
+
+            changes = Changes()
+            changes.sessions.update(sids)
+            changes.jobs.update(app.store.jobs)
+            app.post_message(StoreChanged(changes))
+            await _wait(lambda: len(app.sessions_view._keys) >= sessions, timeout=120, what="the rows")  # noqa: SLF001
+            await pilot.pause()
+            paint = time.perf_counter() - t0
+    finally:
+        server.stop()
+    return {"big_sessions": sessions, "big_jobs": jobs, "big_store_build_s": build, "big_first_paint_s": paint}
+
+
+def measure_big(sessions: int, jobs: int) -> dict:
+    return asyncio.run(_big(sessions, jobs))

@@ -1,0 +1,46 @@
+"""The benchmark's building blocks at a tiny size: correctness only, never a timing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchmarks import core
+from benchmarks.rss_probe import run as rss_run
+
+
+def _positive(*values):
+    for value in values:
+        assert isinstance(value, int | float) and math.isfinite(value) and value > 0, value
+
+
+def test_floor_gets_every_event():
+    r = core.measure_floor(20_000, 10, max_events=2000, sessions=50)
+    assert r["floor_events"] == 2000 and r["floor_gaps"] == 0 and r["floor_dropped"] == 0
+    _positive(r["floor_eps"])
+
+
+def test_client_layer_gets_every_event():
+    r = core.measure_client(20_000, 10, max_events=2000, sessions=50)
+    assert r["client_events"] == 2000 and r["client_connects"] == 1 and r["client_problems"] == 0
+    assert r["client_dropped"] == 0
+    _positive(r["client_eps"])
+
+
+def test_app_end_to_end_applies_events_and_ticks():
+    r = core.measure_e2e(5_000, 0.5, sessions=50)
+    _positive(r["e2e_eps"], r["e2e_events"], r["max_frame_gap_ms"])
+    assert r["e2e_dropped"] == 0
+
+
+def test_every_gate_gets_exactly_one_reply():
+    r = core.measure_replies(5)
+    assert r["reply_gates"] == 5 and r["reply_missed"] == 0 and r["reply_replied_once"] == 5
+    _positive(r["reply_p50_ms"], r["reply_p99_ms"])
+
+
+def test_rss_probe_applies_every_event():
+    r = rss_run(2000, sessions=20)
+    assert r["applied"] == 2000 + 20 and r["sessions"] == 20
+    _positive(r["rss_mb"], r["rss_idle_mb"])
