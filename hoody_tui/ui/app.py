@@ -216,7 +216,7 @@ class HoodyApp(App[int]):
                     self.notify("A reply did not reach the server; the gate is still pending. Press the key again.",
                                 severity="warning")
         self._notice_new_gates(changes)
-        screen = self.screen
+        screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, JobDetailScreen) and screen.job_id in changes.jobs:
             screen.refresh_job()
         elif isinstance(screen, LoopScreen) and screen.session_id in changes.loops:

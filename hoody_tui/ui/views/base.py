@@ -161,7 +161,10 @@ class TableView(Vertical):
         only cells that differ are written)."""
         if not self.is_mounted:
             return
-        table = self.table
+        tables = self.query(DataTable)
+        if not tables:  # composing or tearing down
+            return
+        table = tables.first()
         all_rows = self.rows()
         text = self.filter_text
         rows = [r for r in all_rows if not text or text in r[2]] if text else all_rows
