@@ -302,15 +302,12 @@ class MessageStreamSnapshot(Event):
         return cls(type="snapshot", message=MessageWithParts.model_validate(body))
 
 
-class MessageStreamPartUpdated(Event):
-    part: Part
-    delta: str | None = None
+class MessageStreamPartUpdated(PartUpdated):
+    """``part.updated`` on a message stream: the same payload as ``message.part.updated``."""
 
 
-class MessageStreamPartRemoved(Event):
-    session_id: str | None = field("sessionID", "sessionId", "session_id")
-    message_id: str | None = field("messageID", "messageId", "message_id")
-    part_id: str = field("partID", "partId", "part_id", required=True)
+class MessageStreamPartRemoved(PartRemoved):
+    """``part.removed`` on a message stream: the same payload as ``message.part.removed``."""
 
 
 class MessageStreamMessageUpdated(Event):

@@ -764,13 +764,11 @@ class HoodyApp(App[int]):
         return text
 
 
-def refresh_all(app: HoodyApp, changes: Changes | None = None) -> None:
+def refresh_all(app: HoodyApp) -> None:
     """Redraw every view from the store (used after a theme change)."""
     for name in VIEWS:
         view = app.view(name)
         if name == "stream":
             view.show_session(view.session_id)
         else:
-            view._cells = {}  # noqa: SLF001  force every cell to be written again
-            view._keys = []  # noqa: SLF001
-            view.refresh_rows(changes)
+            view.redraw()

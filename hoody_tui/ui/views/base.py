@@ -91,9 +91,7 @@ class TableView(Vertical):
                 table = self.table
                 table.clear(columns=True)
                 self._add_columns(table, widths)
-                self._keys = []
-                self._cells = {}
-                self.refresh_rows(None)
+                self.redraw()
 
     # --- columns that fit the width -----------------------------------------------------
 
@@ -151,6 +149,12 @@ class TableView(Vertical):
         if not self._keys or table.cursor_row < 0 or table.cursor_row >= len(self._keys):
             return None
         return self._keys[table.cursor_row]
+
+    def redraw(self) -> None:
+        """Write every row and cell again (after a theme change recolours them)."""
+        self._keys = []
+        self._cells = {}
+        self.refresh_rows(None)
 
     def apply_changes(self, changes: Changes) -> None:
         if self.concerns(changes):
