@@ -1,0 +1,127 @@
+"""A DataTable that renders one-line cells cheaply and never reads a cell as markup.
+
+Profile (1,000 sessions, 33 visible rows, Textual 8.2.8): repainting the visible rows
+after an update cost 24.5 ms, nearly all of it in ``DataTable._render_cell``, which
+renders every cell through ``Styled(Padding(cell))`` and ``console.render_lines``
+(about 80 us a cell). Our rows are always one line high, so a cell is a Text cut to
+its width with one style laid over it; building those segments directly gives the
+same output (``tests/unit/test_fast_table.py`` compares the two) at a fraction of the
+cost. Anything else (headers, labels, taller rows, justified or wrapping text) goes
+through DataTable's own path.
+
+Cells given as ``str`` are shown as plain text: DataTable would parse them as Rich
+markup, and much of what we show (agent names, commands, ids) comes from agents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.widgets import DataTable
+from textual.widgets._data_table import RowRenderables
+
+from ...text import neutralise, safe_text
+
+__all__ = ["FastTable", "as_cell_text"]
+
+
+def as_cell_text(value: Any) -> Text:
+    """What a cell shows, as Text; a ``str`` is never read as markup."""
+    if isinstance(value, Text):
+        return safe_text(value)  # a status or a name from the server may hold controls
+    if value is None:
+        return Text("")
+    if isinstance(value, float):
+        return Text(f"{value:.2f}")
+    return Text(neutralise(str(value)))
+
+
+class FastTable(DataTable[Any]):
+    """DataTable with a direct path for one-line cells (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every cell update starts a new generation of cache keys, so under a stream of
+        # updates DataTable's caches (10,000 cells, 1,000 rows and lines) fill with dead
+        # entries: tens of thousands of objects for the garbage collector to walk. A
+        # few screens' worth is all a redraw reuses.
+        self._cell_render_cache = LRUCache(2000)
+        self._row_render_cache = LRUCache(300)
+        self._row_renderable_cache = LRUCache(300)
+        self._line_cache = LRUCache(300)
+
+    def _compute_row_renderables(self, row_index: int) -> RowRenderables:
+        # DataTable's default formatter reads a str cell as markup (and raises on a
+        # stray "[/]"); ours shows it as it is.
+        if row_index < 0:
+            return super()._compute_row_renderables(row_index)
+        row_key = self._row_locations.get_key(row_index)
+        data = self._data.get(row_key) if row_key is not None else None
+        if data is None:
+            return RowRenderables(None, [])
+        cells: list[Any] = []
+        for column in self.ordered_columns:
+            value = data.get(column.key)
+            cells.append(value if not isinstance(value, (str, float, int)) and value is not None else as_cell_text(value))
+        return RowRenderables(None, cells)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ):  # noqa: ANN202 - DataTable's own type
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1 or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key = (
+            row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+            self._update_count, self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        value = self._data[row_key].get(column_key)
+        if value is not None and not isinstance(value, (Text, str, int, float)):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        text = as_cell_text(value)
+        plain = text.plain
+        if text.no_wrap is False or text.justify not in (None, "default", "left") or "\n" in plain or "\t" in plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )
+        console = self.app.console
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        post = console.get_style(post_style) if isinstance(post_style, str) else post_style
+        pad = self.cell_padding
+        inner = max(0, width - 2 * pad)
+        if text.cell_len > inner:
+            text = text.copy()
+            text.truncate(inner, overflow=text.overflow or "fold")
+        body = list(text.render(console, end=""))
+        if text.style:  # Text.render leaves the base style to its caller
+            body = list(Segment.apply_style(body, style=console.get_style(text.style)))
+        used = sum(segment.cell_length for segment in body)
+        line: list[Segment] = []
+        if pad:
+            line.append(Segment(" " * pad))
+        line.extend(body)
+        if width - pad - used > 0:
+            line.append(Segment(" " * (width - pad - used)))
+        lines = [list(Segment.apply_style(line, style=pre, post_style=post))]
+        self._cell_render_cache[cache_key] = lines
+        return lines

@@ -1,0 +1,69 @@
+"""FastTable paints exactly what DataTable paints, and never reads a cell as markup."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from hoody_tui.ui.widgets.fast_table import FastTable
+
+ROWS = [
+    (Text("● busy", style="bold green"), "plain words", 12, 3.5),
+    (Text("a title far too long for its column, cut"), "x" * 40, -1, 0.0),
+    (Text.assemble(("red", "red"), " and ", ("blue on white", "blue on white")), "", 0, None),
+    (Text("東京の会話が長すぎる件について"), "wide 東京東京東京東京東京", 10**9, 1e-9),
+    (Text(""), "tail", 7, 2.25),
+]
+WIDTHS = (8, 10, 5, 6)
+
+
+class Pair(App[None]):
+    """A table of the given class (both, when none is given) with the same rows."""
+
+    def __init__(self, *classes: type[DataTable]) -> None:
+        super().__init__()
+        self.table_classes = classes or (DataTable, FastTable)
+
+    def compose(self) -> ComposeResult:
+        for cls in self.table_classes:
+            yield cls(id="fast" if cls is FastTable else "plain", cursor_type="row")
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            for index, width in enumerate(WIDTHS):
+                table.add_column(f"c{index}", key=f"c{index}", width=width)
+            for index, row in enumerate(ROWS):
+                table.add_row(*row, key=str(index))
+
+
+def _lines(table: DataTable) -> list[list[tuple[str, object]]]:
+    return [[(s.text, s.style) for s in table.render_line(y)] for y in range(table.size.height)]
+
+
+async def _paint(cls: type[DataTable], cursor_row: int) -> list[list[tuple[str, object]]]:
+    app = Pair(cls)
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(cls)
+        table.move_cursor(row=cursor_row)
+        await pilot.pause()
+        return _lines(table)
+
+
+async def test_fast_path_paints_the_same_segments_as_datatable() -> None:
+    for cursor_row in (0, 2, 4):
+        plain = await _paint(DataTable, cursor_row)
+        fast = await _paint(FastTable, cursor_row)
+        assert fast == plain
+        assert any("plain word" in text for line in fast for text, _ in line)
+
+async def test_a_str_cell_is_shown_as_text_not_read_as_markup() -> None:
+    app = Pair()
+    async with app.run_test(size=(80, 20)) as pilot:
+        fast = app.query_one("#fast", FastTable)
+        fast.update_cell("0", "c1", "[/]", update_width=False)
+        fast.update_cell("1", "c1", "[b]x[/b]", update_width=False)
+        await pilot.pause()
+        text = ["".join(s.text for s in fast.render_line(y)) for y in range(fast.size.height)]
+        assert any("[/]" in line for line in text)
+        assert any("[b]x[/b]" in line for line in text)
