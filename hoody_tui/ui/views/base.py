@@ -14,6 +14,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...store.changes import Changes
 from ...store.state import WorkspaceStore
+from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
 
 __all__ = ["TableView", "Row", "view_binding"]
@@ -58,13 +59,18 @@ class TableView(Vertical):
         self._cells: dict[str, tuple[Any, ...]] = {}
         self._visible: list[int] = list(range(len(self.COLUMNS)))
         self._layout_width = -1
+        # Lazy views: row index by key, and rows whose cells are not written yet
+        # (outside the painted window when they changed).
+        self._index: dict[str, int] = {}
+        self._stale: set[str] = set()
+        self._lines: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title")
         yield FilterInput()
-        table_class: type[DataTable[Any]] = DataTable
+        table_class: type[DataTable[Any]] = FastTable
         if self.ENTER is not None:
-            table_class = type(f"{type(self).__name__}Table", (DataTable,), {"BINDINGS": [self.ENTER]})
+            table_class = type(f"{type(self).__name__}Table", (FastTable,), {"BINDINGS": [self.ENTER]})
         table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table")
         self._add_columns(table, self._widths(120))
         yield table
@@ -76,6 +82,8 @@ class TableView(Vertical):
         return self.query_one(DataTable)
 
     def on_mount(self) -> None:
+        if self.LAZY:
+            self.watch(self.table, "scroll_y", self._fill_window, init=False)
         self.refresh_rows(None)
 
     def table_width(self) -> int:
@@ -83,6 +91,8 @@ class TableView(Vertical):
         return self.size.width
 
     def on_resize(self) -> None:
+        if self.LAZY:
+            self._fill_window()
         width = self.table_width()
         if width and width != self._layout_width:
             self._layout_width = width
@@ -128,8 +138,25 @@ class TableView(Vertical):
 
     # --- subclass hooks ------------------------------------------------------------------
 
+    LAZY = False
+    """A lazy view says its row order cheaply (``row_order``) and builds the cells of one
+    row on demand (``row_cells``): only rows in or near the painted window are built, the
+    others when they scroll into it. Other views build every row (``rows``)."""
+
     def rows(self) -> list[Row]:
         raise NotImplementedError
+
+    def row_order(self) -> list[tuple[str, str]]:
+        """Lazy views: ``(key, search_text)`` of every row, in display order."""
+        raise NotImplementedError
+
+    def row_cells(self, key: str) -> Sequence[Any]:
+        """Lazy views: the cells of one row (all ``COLUMNS``)."""
+        raise NotImplementedError
+
+    def changed_keys(self, changes: Changes) -> set[str] | None:
+        """Lazy views: the row keys ``changes`` touches (``None``: any row may have changed)."""
+        return None
 
     def concerns(self, changes: Changes) -> bool:
         return True
@@ -161,51 +188,131 @@ class TableView(Vertical):
             self.refresh_rows(changes)
 
     def refresh_rows(self, changes: Changes | None) -> None:
-        """Bring the table in line with the store (all rows are rebuilt as values;
-        only cells that differ are written)."""
+        """Bring the table in line with the store: rebuilt when the keys or their order
+        changed, otherwise only the cells that differ are written."""
         if not self.is_mounted:
             return
         tables = self.query(DataTable)
         if not tables:  # composing or tearing down
             return
         table = tables.first()
+        if self.LAZY:
+            shown, total = self._refresh_lazy(table, changes)
+        else:
+            shown, total = self._refresh_all(table)
+        self._set_line(".view-title", self.title_text(shown, total))
+        self._set_line(".view-hint", self.hint_text())
+        empty = self.query_one(".view-empty", Static)
+        if empty.display != (not shown):
+            empty.display = not shown
+
+    def _set_line(self, selector: str, text: str) -> None:
+        """Update a one-line label (the hint hides when empty) only when its text changed:
+        every update of a widget that may change size lays out and repaints the screen."""
+        widget = self.query_one(selector, Static)
+        if self._lines.get(selector) != text:
+            self._lines[selector] = text
+            widget.update(text, layout=False)
+        if selector == ".view-hint" and widget.display != bool(text):
+            widget.display = bool(text)
+
+    def _project(self, cells: Sequence[Any]) -> tuple[Any, ...]:
+        visible = self._visible
+        if len(visible) == len(self.COLUMNS):
+            return tuple(cells)
+        return tuple(cells[i] for i in visible)
+
+    def _write(self, table: DataTable[Any], key: str, new: tuple[Any, ...]) -> None:
+        """Write the cells of row ``key`` that differ from what it shows."""
+        old = self._cells.get(key)
+        if old == new:
+            return
+        columns = [self.COLUMNS[i][0] for i in self._visible]
+        for index, value in enumerate(new):
+            if old is None or _differs(old[index], value):
+                try:
+                    table.update_cell(key, columns[index], value)
+                except (CellDoesNotExist, RowDoesNotExist):
+                    pass
+        self._cells[key] = new
+
+    def _rebuild(self, table: DataTable[Any], keys: list[str], cells_of: Callable[[int, str], tuple[Any, ...] | None]) -> None:
+        selected = self.selected_key
+        table.clear()
+        self._cells = {}
+        blank = ("",) * len(self._visible)
+        for index, key in enumerate(keys):
+            cells = cells_of(index, key)
+            if cells is None:
+                table.add_row(*blank, key=key)
+            else:
+                table.add_row(*cells, key=key)
+                self._cells[key] = cells
+        self._keys = keys
+        self._index = {key: index for index, key in enumerate(keys)}
+        if selected in self._index:
+            table.move_cursor(row=self._index[selected], animate=False)
+
+    def _refresh_all(self, table: DataTable[Any]) -> tuple[int, int]:
         all_rows = self.rows()
         text = self.filter_text
-        rows = [r for r in all_rows if not text or text in r[2]] if text else all_rows
+        rows = [r for r in all_rows if text in r[2]] if text else all_rows
         keys = [key for key, _, _ in rows]
-        selected = self.selected_key
-        visible = self._visible
-        if len(visible) != len(self.COLUMNS):
-            rows = [(key, [cells[i] for i in visible], search) for key, cells, search in rows]
+        projected = [(key, self._project(cells)) for key, cells, _ in rows]
         if keys != self._keys:
-            table.clear()
-            self._cells = {}
-            for key, cells, _ in rows:
-                table.add_row(*cells, key=key)
-                self._cells[key] = tuple(cells)
-            self._keys = keys
-            if selected in keys:
-                table.move_cursor(row=keys.index(selected), animate=False)
+            self._rebuild(table, keys, lambda index, key: projected[index][1])
         else:
-            columns = [self.COLUMNS[i][0] for i in visible]
-            for key, cells, _ in rows:
-                old = self._cells.get(key)
-                new = tuple(cells)
-                if old == new:
-                    continue
-                for index, value in enumerate(new):
-                    if old is None or _differs(old[index], value):
-                        try:
-                            table.update_cell(key, columns[index], value)
-                        except (CellDoesNotExist, RowDoesNotExist):
-                            pass
-                self._cells[key] = new
-        self.query_one(".view-title", Static).update(self.title_text(len(rows), len(all_rows)))
-        hint = self.hint_text()
-        hint_widget = self.query_one(".view-hint", Static)
-        hint_widget.update(hint)
-        hint_widget.display = bool(hint)
-        self.query_one(".view-empty", Static).display = not rows
+            for key, cells in projected:
+                self._write(table, key, cells)
+        return len(rows), len(all_rows)
+
+    def _window(self, table: DataTable[Any]) -> range:
+        """Row indices painted now, with a page either side (so paging is instant)."""
+        page = max(table.size.height, 40)
+        top = int(table.scroll_y)
+        return range(max(0, top - page), top + 2 * page)
+
+    def _refresh_lazy(self, table: DataTable[Any], changes: Changes | None) -> tuple[int, int]:
+        order = self.row_order()
+        text = self.filter_text
+        keys = [key for key, search in order if text in search] if text else [key for key, _ in order]
+        if keys != self._keys:
+            window = self._window(table)
+            stale = self._stale = set()
+
+            def cells_of(index: int, key: str) -> tuple[Any, ...] | None:
+                if index in window:
+                    return self._project(self.row_cells(key))
+                stale.add(key)
+                return None
+
+            self._rebuild(table, keys, cells_of)
+        else:
+            touched = None if changes is None else self.changed_keys(changes)
+            if touched is None:
+                self._stale.update(keys)
+            else:
+                index = self._index
+                self._stale.update(key for key in touched if key in index)
+        self._fill_window()
+        return len(keys), len(order)
+
+    def _fill_window(self) -> None:
+        """Write the stale rows that are in or near the painted window."""
+        if not self._stale or not self.is_mounted:
+            return
+        tables = self.query(DataTable)
+        if not tables:
+            return
+        table = tables.first()
+        keys = self._keys
+        stale = self._stale
+        window = self._window(table)
+        for index in range(window.start, min(window.stop, len(keys))):
+            key = keys[index]
+            if key in stale:
+                stale.discard(key)
+                self._write(table, key, self._project(self.row_cells(key)))
 
     # --- filter --------------------------------------------------------------------------
 

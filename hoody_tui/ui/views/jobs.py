@@ -19,7 +19,7 @@ from ...store.changes import Changes
 from ...text import shorten
 from ..format import STATUS_ICONS, duration, progress_bar, relative_time
 from ..theme import STATUS_COLOR, theme_color
-from .base import Row, TableView, view_binding
+from .base import TableView, view_binding
 
 __all__ = ["JobsView", "retry_refusal"]
 
@@ -123,10 +123,7 @@ class JobsView(TableView):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self.refresh_bindings()
-        hint = self.hint_text()
-        widget = self.query_one(".view-hint")
-        widget.update(hint)  # type: ignore[attr-defined]
-        widget.display = bool(hint)
+        self._set_line(".view-hint", self.hint_text())
         if self.scope_session and event.cursor_row >= len(self._keys) - 5:
             self._request_page()
 
@@ -192,42 +189,55 @@ class JobsView(TableView):
             walk(root)
         return out
 
-    def rows(self) -> list[Row]:
+    LAZY = True
+
+    def changed_keys(self, changes: Changes) -> set[str] | None:
+        if changes.resynced or changes.sessions_removed:
+            return None
+        return changes.jobs
+
+    def row_order(self) -> list[tuple[str, str]]:
         store = self.store
-        app = self.app
-        now = self.clock()
-        rows: list[Row] = []
+        order: list[tuple[str, str]] = []
         for job in self._visible_jobs():
-            status = job.status or "?"
             session = store.sessions.get(job.session_id or "")
             session_title = (session.title if session else None) or job.session_id or ""
-            indent = "└ " if job.parent_job_id else ""
-            took = None
-            if job.time and job.time.started:
-                end = job.time.completed or int(now * 1000)
-                took = max(0, end - job.time.started)
-            retries = f"{job.retries.count or 0}/{job.retries.max}" if job.retries and job.retries.max else ""
-            if job.total_children:
-                retries = retries or ""
-            message = (job.progress.message if job.progress else None) or job.error or ""
-            if job.total_children:
-                message = f"{len(job.finished_child_job_ids)}/{job.total_children} children done · {message}".rstrip(" ·")
-            cells = (
-                Text("●", style=f"bold {theme_color(app, 'accent')}") if job.id in self.marked else Text(""),
-                Text(f"{STATUS_ICONS.get(status, '?')} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground"))),
-                shorten(indent + (job.tool or ""), 12),
-                shorten(session_title, 40),
-                progress_bar(job.percent, 10) if job.percent is not None else "",
-                shorten(message, 80),
-                relative_time(job.time.created if job.time else None, now),
-                duration(took),
-                retries,
-                shorten(job.group_id or "", 10),
-                shorten(job.id, 14),
-            )
-            search = f"{job.id} {job.tool or ''} {status} {session_title} {job.group_id or ''}".lower()
-            rows.append((job.id, cells, search))
-        return rows
+            search = f"{job.id} {job.tool or ''} {job.status or '?'} {session_title} {job.group_id or ''}".lower()
+            order.append((job.id, search))
+        return order
+
+    def row_cells(self, key: str) -> tuple[Any, ...]:
+        store = self.store
+        app = self.app
+        job = store.jobs.get(key)
+        if job is None:
+            return ("",) * len(self.COLUMNS)
+        now = self.clock()
+        status = job.status or "?"
+        session = store.sessions.get(job.session_id or "")
+        session_title = (session.title if session else None) or job.session_id or ""
+        indent = "└ " if job.parent_job_id else ""
+        took = None
+        if job.time and job.time.started:
+            end = job.time.completed or int(now * 1000)
+            took = max(0, end - job.time.started)
+        retries = f"{job.retries.count or 0}/{job.retries.max}" if job.retries and job.retries.max else ""
+        message = (job.progress.message if job.progress else None) or job.error or ""
+        if job.total_children:
+            message = f"{len(job.finished_child_job_ids)}/{job.total_children} children done · {message}".rstrip(" ·")
+        return (
+            Text("●", style=f"bold {theme_color(app, 'accent')}") if job.id in self.marked else Text(""),
+            Text(f"{STATUS_ICONS.get(status, '?')} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground"))),
+            shorten(indent + (job.tool or ""), 12),
+            shorten(session_title, 40),
+            progress_bar(job.percent, 10) if job.percent is not None else "",
+            shorten(message, 80),
+            relative_time(job.time.created if job.time else None, now),
+            duration(took),
+            retries,
+            shorten(job.group_id or "", 10),
+            shorten(job.id, 14),
+        )
 
     # --- actions -------------------------------------------------------------------------
 

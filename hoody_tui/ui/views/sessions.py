@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -11,7 +13,7 @@ from ...store.changes import Changes
 from ...text import shorten
 from ..format import STATUS_ICONS, count, money, relative_time
 from ..theme import STATUS_COLOR, theme_color
-from .base import Row, TableView
+from .base import TableView
 
 __all__ = ["SessionsView"]
 
@@ -31,6 +33,7 @@ class SessionsView(TableView):
     FLEX = "title"
     DROP_ORDER = ("loop", "tokens", "agent", "active", "model")
     EMPTY_TEXT = "No sessions in this workspace yet."
+    _depths: dict[str, int] = {}
     ENTER = Binding("enter", "select_cursor", "Open stream", id="sessions.open", tooltip="Watch this session's messages live")
     BINDINGS = [
         Binding("A", "abort", "Abort", id="sessions.abort", tooltip="Stop the agent's current turn (asks first)"),
@@ -94,40 +97,58 @@ class SessionsView(TableView):
             walk(root, 0)
         return out
 
-    def rows(self) -> list[Row]:
+    LAZY = True
+
+    def changed_keys(self, changes: Changes) -> set[str] | None:
+        if changes.resynced or changes.gates:
+            return None  # gate counts: cheap to recheck the painted rows
+        return changes.sessions | changes.loops
+
+    def row_order(self) -> list[tuple[str, str]]:
         store = self.store
-        app = self.app
-        now = self.clock()
-        rows: list[Row] = []
+        depths = self._depths = {}
+        order: list[tuple[str, str]] = []
         for session, depth in self.ordered():
             sid = session.id
-            status = store.status(sid).type
-            if sid in store.last_errors and status == "idle":
-                status = "error"
-            icon = STATUS_ICONS.get(status, "?")
-            status_cell = Text(f"{icon} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground")))
-            title = session.title or sid
-            prefix = "  " * (depth - 1) + "└ " if depth else ""
-            title_cell = Text(prefix + shorten(title, 60 - len(prefix)))
+            depths[sid] = depth
             stats = store.stats.get(sid)
-            gates = store.gate_count(sid)
-            gates_cell = Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text("")
-            loop = store.loops.get(sid)
-            last = max((stats.last_activity or 0) if stats else 0, session.updated_ms or 0) or None
-            cells = (
-                status_cell,
-                title_cell,
-                shorten(stats.agent or "", 9) if stats else "",
-                shorten(stats.model or "", 22) if stats else "",
-                count(stats.tokens) if stats else "-",
-                money(stats.cost) if stats else "-",
-                relative_time(last, now),
-                gates_cell,
-                loop.progress_label if loop else "",
-            )
-            search = f"{title} {sid} {status} {stats.agent or '' if stats else ''} {stats.model or '' if stats else ''}".lower()
-            rows.append((sid, cells, search))
-        return rows
+            status = store.status(sid).type
+            agent, model = (stats.agent or "", stats.model or "") if stats else ("", "")
+            order.append((sid, f"{session.title or sid} {sid} {status} {agent} {model}".lower()))
+        return order
+
+    def row_cells(self, key: str) -> tuple[Any, ...]:
+        store = self.store
+        app = self.app
+        session = store.sessions.get(key)
+        if session is None:
+            return ("",) * len(self.COLUMNS)
+        sid = session.id
+        depth = self._depths.get(sid, 0)
+        status = store.status(sid).type
+        if sid in store.last_errors and status == "idle":
+            status = "error"
+        icon = STATUS_ICONS.get(status, "?")
+        status_cell = Text(f"{icon} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground")))
+        title = session.title or sid
+        prefix = "  " * (depth - 1) + "└ " if depth else ""
+        title_cell = Text(prefix + shorten(title, 60 - len(prefix)))
+        stats = store.stats.get(sid)
+        gates = store.gate_count(sid)
+        gates_cell = Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text("")
+        loop = store.loops.get(sid)
+        last = max((stats.last_activity or 0) if stats else 0, session.updated_ms or 0) or None
+        return (
+            status_cell,
+            title_cell,
+            shorten(stats.agent or "", 9) if stats else "",
+            shorten(stats.model or "", 22) if stats else "",
+            count(stats.tokens) if stats else "-",
+            money(stats.cost) if stats else "-",
+            relative_time(last, self.clock()),
+            gates_cell,
+            loop.progress_label if loop else "",
+        )
 
     def on_data_table_row_selected(self, event) -> None:
         """Enter on the table (DataTable's own binding) opens the stream."""
