@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             url=target.url, workspace=target.workspace, token=target.token, insecure=target.insecure,
             api_prefix=target.api_prefix, theme=target.theme, server_label="demo" if args.demo else None,
             audit_log=(args.audit_log or default_audit_path()).expanduser(),
-            bell=not args.no_bell, desktop_notifications=args.notify,
+            bell=not args.no_bell, desktop_notifications=args.notify, tune_gc=True,
         )
         if args.log_file:
             from .diagnostics import Redactor, setup_log_file

@@ -17,7 +17,9 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer
 
 from ..api.client import HoodyClient
@@ -29,6 +31,7 @@ from ..diagnostics import Redactor, write_crash_report
 from ..gates.audit import AuditLog, AuditRecord
 from ..gates.ledger import Decision, Ledger, Outcome
 from ..gates.risk import always_breadth
+from ..runtime import tune_garbage_collector
 from ..store.changes import Changes
 from ..store.state import WorkspaceStore
 from ..store.sync import fetch_snapshot
@@ -73,6 +76,13 @@ class AppOptions:
     gate_toasts: bool = True
     gate_settle: float = 0.35
     """Seconds a gate must be on screen before a key may decide it."""
+    tune_gc: bool = False
+    """Tune the garbage collector for a long run once the app is up (the command line
+    turns it on; tests that start many apps in one process leave it off)."""
+    view_refresh: float = 0.05
+    """Least seconds between two updates of the views from the store (0: at once).
+    The gap grows with what an update costs, so a flood of events cannot starve the
+    screen or the keyboard; the store itself is always current."""
     desktop_notifications: bool = False
 
     def __repr__(self) -> str:
@@ -116,6 +126,12 @@ class HoodyApp(App[int]):
         self.current_view = "sessions"
         self._dirty: set[str] = set()
         self._previous_view = "sessions"
+        # Store changes not yet shown by the views, and the pacing of view updates.
+        self._pending: Changes | None = None
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
+        self._flush_gap = options.view_refresh
+        self.view_flushes = 0
         if options.theme and options.theme in self.available_themes:
             self.theme = options.theme
 
@@ -153,6 +169,8 @@ class HoodyApp(App[int]):
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, lambda _theme: refresh_all(self))
         self.sessions_view.focus_table()
+        if self.options.tune_gc:
+            self.call_after_refresh(tune_garbage_collector)
         if self.start_worker:
             self.consume_events()
 
@@ -202,19 +220,40 @@ class HoodyApp(App[int]):
         if not self.status_bar.is_mounted:  # shutting down
             return
         changes = message.changes
-        bar = self.status_bar
-        store = self.store
-        bar.busy = store.busy_count()
-        bar.jobs = store.active_jobs()
-        bar.gates = len(store.permissions) + len(store.questions)
         for gate_id in changes.permissions_removed | changes.questions_removed:
             self.ledger.forget(gate_id)
         if changes.resynced:
-            settled = self.ledger.resynced(set(store.permissions) | set(store.questions))
+            settled = self.ledger.resynced(set(self.store.permissions) | set(self.store.questions))
             for gate_id, outcome in settled.items():
                 if outcome is Outcome.REFUSED:
                     self.notify("A reply did not reach the server; the gate is still pending. Press the key again.",
                                 severity="warning")
+        if self._pending is None:
+            self._pending = Changes()
+        self._pending.merge(changes)
+        if self._flush_timer is None:
+            wait = self._last_flush + self._flush_gap - time.monotonic()
+            if wait <= 0:
+                self.flush_views()
+            else:
+                self._flush_timer = self.set_timer(wait, self.flush_views, name="view refresh")
+
+    def _shutting_down(self) -> bool:
+        return self._exit or self._closing or self._closed or not self.screen_stack or not self.sessions_view.is_attached
+
+    def flush_views(self) -> None:
+        """Show what the store changed since the last time, on every widget at once."""
+        self._flush_timer = None
+        changes, self._pending = self._pending, None
+        if changes is None or self._exit or not self.status_bar.is_mounted:
+            return  # nothing new, or shutting down (a paced update may fire during teardown)
+        started = time.monotonic()
+        self.view_flushes += 1
+        store = self.store
+        bar = self.status_bar
+        bar.busy = store.busy_count()
+        bar.jobs = store.active_jobs()
+        bar.gates = len(store.permissions) + len(store.questions)
         self._notice_new_gates(changes)
         screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, JobDetailScreen) and screen.job_id in changes.jobs:
@@ -223,16 +262,28 @@ class HoodyApp(App[int]):
             screen.refresh_loop()
         elif isinstance(screen, LoopScreen) and screen.session_id in changes.sessions:
             self.poll_loop(screen.session_id)
-        with self.batch_update():
-            for name in VIEWS:
-                if name == self.current_view:
-                    self.view(name).apply_changes(changes)
-                else:
-                    self._dirty.add(name)
+        try:
+            with self.batch_update():
+                for name in VIEWS:
+                    if name == self.current_view:
+                        self.view(name).apply_changes(changes)
+                    else:
+                        self._dirty.add(name)
+        except NoMatches:
+            # A paced update can run while Textual takes the screens apart on exit
+            # (from its queue of pending callbacks): a view without its children then
+            # has nothing to update. At any other time this is a bug: let it surface.
+            if self._shutting_down():
+                return
+            raise
         for session_id, text in changes.errors[:3]:
             session = store.sessions.get(session_id or "")
             where = shorten((session.title if session else None) or session_id or "workspace", 40)
             self.notify(neutralise(shorten(text, 200)), title=f"Error in {where}", severity="error")
+        now = time.monotonic()
+        self._last_flush = now
+        # Spend at most about a third of the time updating views, within [view_refresh, 0.5 s].
+        self._flush_gap = min(0.5, max(self.options.view_refresh, 2 * (now - started))) if self.options.view_refresh else 0.0
 
     def _notice_new_gates(self, changes: Changes) -> None:
         store = self.store

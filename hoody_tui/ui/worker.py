@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterable, Awaitable, Callable
 
 from ..api.errors import HoodyError, Unauthorized
@@ -21,7 +22,10 @@ __all__ = ["EventPump", "BATCH_MAX"]
 
 log = logging.getLogger("hoody_tui.worker")
 
-BATCH_MAX = 5000
+BATCH_MAX = 2000
+QUEUE_MAX = 4000
+YIELD_EVERY = 0.004
+"""Longest the reader holds the event loop, in seconds."""
 
 
 class EventPump:
@@ -41,11 +45,28 @@ class EventPump:
         self.malformed = 0
 
     async def run(self) -> None:
-        queue: asyncio.Queue[StreamItem] = asyncio.Queue()
+        # Bounded: when the store falls behind, reading waits (the socket pushes back on
+        # the server) instead of parsing ahead into a backlog. Measured before: 31,000
+        # parsed events waiting under a firehose, 130,000 live objects, and full garbage
+        # collections of up to 480 ms.
+        queue: asyncio.Queue[StreamItem] = asyncio.Queue(maxsize=QUEUE_MAX)
 
         async def read() -> None:
+            # While bytes keep arriving, reading never has to wait, so it would hold the
+            # loop for hundreds of ms (measured: 130-180 ms steps under a firehose). Give
+            # the loop back every few ms so frames and keys go on; view updates are paced
+            # by the app, so this does not mean more repaints.
+            clock = time.monotonic
+            turn = clock() + YIELD_EVERY
             async for item in self.source:
+                if queue.full():
+                    await queue.put(item)
+                    turn = clock() + YIELD_EVERY
+                    continue
                 queue.put_nowait(item)
+                if clock() >= turn:
+                    await asyncio.sleep(0)
+                    turn = clock() + YIELD_EVERY
 
         reader = asyncio.create_task(read(), name="hoody-event-reader")
         try:

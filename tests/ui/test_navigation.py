@@ -15,7 +15,8 @@ from .scenario import NOW, workspace_events
 
 def make_app() -> HoodyApp:
     # Port 9 (discard) is never served: any HTTP the app tries fails fast and is reported.
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo")
+    # Views update at once (no pacing), so a test sees each update after one pause.
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", view_refresh=0)
     return HoodyApp(options, start_worker=False, clock=lambda: NOW)
 
 
@@ -218,3 +219,26 @@ async def test_follow_turns_off_when_scrolling_up_and_counts_new_parts():
         await pilot.pause(0.2)
         assert messages.follow and messages.unseen == 0 and not label.display
         assert messages.scroll_y == messages.max_scroll_y
+
+
+async def test_a_flood_of_updates_is_shown_in_few_paced_view_updates():
+    """Paced (the default): many StoreChanged messages in a burst become a few view
+    updates, and the last state is what the table shows."""
+    from hoody_tui.api.events import parse_event
+
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo")
+    app = HoodyApp(options, start_worker=False, clock=lambda: NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        before = app.view_flushes
+        for n in range(200):
+            event = parse_event({"type": "session.updated", "properties": {"info": {
+                "id": "s1", "title": f"Renamed {n}", "time": {"created": 1, "updated": 2}}}})
+            app.post_message(StoreChanged(app.store.apply_many([event])))
+        table = app.sessions_view.table
+        for _ in range(500):  # wait for the paced update that shows the last title
+            await pilot.pause(0.01)
+            if table.get_row("s1")[1].plain.endswith("Renamed 199"):
+                break
+        assert table.get_row("s1")[1].plain.endswith("Renamed 199")
+        assert 1 <= app.view_flushes - before < 200

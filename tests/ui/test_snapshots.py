@@ -21,7 +21,7 @@ SIZE = (120, 36)
 
 def make_app(theme: str) -> HoodyApp:
     options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", theme=theme,
-                         bell=False, gate_toasts=False)
+                         bell=False, gate_toasts=False, view_refresh=0)
     return HoodyApp(options, start_worker=False, clock=lambda: NOW)
 
 

@@ -31,6 +31,17 @@ class StatusBar(Horizontal):
         self._workspace = workspace
         self._clock = clock
         self._insecure = insecure
+        self._texts: dict[str, str] = {}
+
+    def _set(self, label_id: str, text: str) -> Static:
+        """Show ``text`` in a label; the screen is laid out again only when its width changes
+        (a layout pass costs a full repaint, and the counts change many times a second)."""
+        label = self.query_one(f"#{label_id}", Static)
+        old = self._texts.get(label_id)
+        if old != text:
+            self._texts[label_id] = text
+            label.update(text, layout=old is None or len(old) != len(text))
+        return label
 
     def compose(self) -> ComposeResult:
         yield Static("hoody-tui", id="sb-app")
@@ -50,7 +61,8 @@ class StatusBar(Horizontal):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        self.query_one("#sb-clock", Static).update(_time.strftime("%H:%M:%S", _time.localtime(self._clock())))
+        if self._ready():
+            self._set("sb-clock", _time.strftime("%H:%M:%S", _time.localtime(self._clock())))
 
     def watch_connection(self) -> None:
         self._show_connection()
@@ -67,7 +79,6 @@ class StatusBar(Horizontal):
     def _show_connection(self) -> None:
         if not self._ready():
             return
-        label = self.query_one("#sb-connection", Static)
         state = self.connection
         text = {
             "live": "● live",
@@ -80,7 +91,7 @@ class StatusBar(Horizontal):
                 text = f"↻ reconnecting in {state.delay:.0f}s"
             else:
                 text = f"✕ {state.phase}"
-        label.update(text)
+        label = self._set("sb-connection", text)
         label.tooltip = one_line(state.describe())
         for phase in ("live", "connecting", "reconnecting"):
             label.set_class(state.phase == phase, f"-{phase}")
@@ -93,8 +104,7 @@ class StatusBar(Horizontal):
     def _show_counts(self) -> None:
         if not self._ready():
             return
-        self.query_one("#sb-busy", Static).update(f"busy {self.busy}")
-        self.query_one("#sb-jobs", Static).update(f"jobs {self.jobs}")
-        gates = self.query_one("#sb-gates", Static)
-        gates.update(f"gates {self.gates}")
+        self._set("sb-busy", f"busy {self.busy}")
+        self._set("sb-jobs", f"jobs {self.jobs}")
+        gates = self._set("sb-gates", f"gates {self.gates}")
         gates.set_class(self.gates > 0, "-alert")
