@@ -24,7 +24,7 @@ async def _main(url: str, workspace: str, result: dict) -> int:
     from hoody_tui.ui.app import AppOptions, HoodyApp
 
     app = HoodyApp(AppOptions(url=url, workspace=workspace, server_label="bench", bell=False,
-                              gate_toasts=False, gate_settle=0.0))
+                              gate_toasts=False, gate_settle=0.0, tune_gc=True))
     async with app.run_test(size=(120, 36)) as pilot:
         deadline = time.monotonic() + 30
         while not app.sessions_view._keys:  # noqa: SLF001

@@ -27,12 +27,39 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+class FirehoseServer:
+    """A firehose server process (``benchmarks/firehose_server.py``)."""
+
+    def __init__(self, rate: float, sessions: int, buffer: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.firehose_server", repr(rate), str(sessions), str(buffer)],
+            env=_env(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the firehose server did not start")
+        info = json.loads(line)
+        self.url, self.workspace, self.prefix = info["url"], info["workspace"], info["prefix"]
+
+    def dropped(self) -> int:
+        self.proc.stdin.write("dropped\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 @contextmanager
-def firehose_server(rate: float, sessions: int = 1000, *, buffer: int = 2_000_000, **overrides: Any):
-    """A server with ``rate`` events/s over ``sessions`` sessions; subscriber backlog
-    ``buffer`` frames (large, so a slow consumer is measured, not disconnected)."""
-    server = start_in_thread(scenario="none", firehose=rate, firehose_sessions=sessions,
-                             subscriber_buffer=buffer, event_ids=True, **overrides)
+def firehose_server(rate: float, sessions: int = 1000, *, buffer: int = 2_000_000):
+    """A server process offering ``rate`` events/s over ``sessions`` sessions; subscriber
+    backlog ``buffer`` frames (large, so a slow consumer is measured, not disconnected)."""
+    server = FirehoseServer(rate, sessions, buffer)
     try:
         yield server
     finally:
@@ -40,7 +67,7 @@ def firehose_server(rate: float, sessions: int = 1000, *, buffer: int = 2_000_00
 
 
 def _dropped(server) -> int:
-    return server.call(lambda: server.state.bus.dropped_subscribers)
+    return server.dropped()
 
 
 # --- a. floor: raw httpx-sse + orjson.loads ---------------------------------------------------
@@ -129,7 +156,7 @@ def _app(server):
     from hoody_tui.ui.app import AppOptions, HoodyApp
 
     return HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="bench", bell=False,
-                               gate_toasts=False, gate_settle=0.0))
+                               gate_toasts=False, gate_settle=0.0, tune_gc=True))
 
 
 async def _wait(condition, timeout: float = 30.0, poll: float = 0.002, what: str = "condition") -> None:
@@ -152,23 +179,50 @@ async def _e2e(server, seconds: float, sessions: int) -> dict:
     return result
 
 
+@contextmanager
+def _painted_frames(frames: list[float]):
+    """Record the time of each screen update that painted (Screen._compositor_refresh)."""
+    from textual.screen import Screen
+
+    original = Screen._compositor_refresh  # noqa: SLF001
+
+    def counted(self) -> None:  # noqa: ANN001
+        original(self)
+        frames.append(time.perf_counter())
+
+    Screen._compositor_refresh = counted  # noqa: SLF001
+    try:
+        yield
+    finally:
+        Screen._compositor_refresh = original  # noqa: SLF001
+
+
 async def _e2e_run(app, seconds: float, sessions: int, result: dict) -> None:
-    async with app.run_test(size=(120, 36)):
-        await _wait(lambda: len(app.store.sessions) >= sessions, what="the firehose sessions")
-        ticks: list[float] = []
-        timer = app.set_interval(1 / 60, lambda: ticks.append(time.perf_counter()))
-        await asyncio.sleep(0.3)  # warm up
-        applied0 = app.store.events_applied
-        ticks.clear()
-        t0 = time.perf_counter()
-        await asyncio.sleep(seconds)
-        applied = app.store.events_applied - applied0
-        elapsed = time.perf_counter() - t0
-        timer.stop()
-        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-        result.update({"e2e_eps": applied / elapsed, "e2e_events": applied, "e2e_seconds": elapsed,
-            "max_frame_gap_ms": max(gaps) * 1000 if gaps else None, "e2e_ticks": len(ticks),
-            "frame_gap_p99_ms": (sorted(gaps)[int(0.99 * (len(gaps) - 1))] * 1000) if gaps else None})
+    frames: list[float] = []
+    with _painted_frames(frames):
+        async with app.run_test(size=(120, 36)):
+            await _wait(lambda: len(app.store.sessions) >= sessions, what="the firehose sessions")
+            ticks: list[float] = []
+            timer = app.set_interval(1 / 60, lambda: ticks.append(time.perf_counter()))
+            await asyncio.sleep(0.3)  # warm up
+            applied0 = app.store.events_applied
+            ticks.clear()
+            frames.clear()
+            t0 = time.perf_counter()
+            await asyncio.sleep(seconds)
+            applied = app.store.events_applied - applied0
+            elapsed = time.perf_counter() - t0
+            timer.stop()
+            painted = [t for t in frames if t <= t0 + elapsed]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    frame_gaps = [b - a for a, b in zip([t0, *painted], painted)]
+    result.update({
+        "e2e_eps": applied / elapsed, "e2e_events": applied, "e2e_seconds": elapsed,
+        "e2e_fps": len(painted) / elapsed,
+        "max_frame_gap_ms": max(frame_gaps) * 1000 if frame_gaps else None,
+        "frame_gap_p99_ms": (sorted(frame_gaps)[int(0.99 * (len(frame_gaps) - 1))] * 1000) if frame_gaps else None,
+        "loop_stall_ms": max(gaps) * 1000 if gaps else None, "e2e_ticks": len(ticks),
+    })
 
 
 def measure_e2e(rate: float, seconds: float, *, sessions: int = 1000) -> dict:
@@ -354,7 +408,7 @@ async def _big(sessions: int, jobs: int) -> dict:
     server = start_in_thread(scenario="none")
     try:
         app = HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="bench", bell=False,
-                                  gate_toasts=False, gate_settle=0.0), start_worker=False)
+                                  gate_toasts=False, gate_settle=0.0, tune_gc=True), start_worker=False)
         t_build = time.perf_counter()
         app.store.apply_many(events)
         build = time.perf_counter() - t_build
