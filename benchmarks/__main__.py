@@ -23,7 +23,8 @@ QUICK = {"seconds": 1.5, "gates": 100, "gates_firehose": 5, "cold_runs": 3, "rss
 
 NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "big")
 KEYS = ("floor_eps", "client_eps", "e2e_eps", "e2e_ratio", "e2e_fps", "max_frame_gap_ms", "loop_stall_ms", "reply_p50_ms", "reply_p99_ms",
-        "reply_p50_ms_firehose", "reply_p99_ms_firehose", "reply_missed_firehose", "cold_start_s", "import_textual_s", "rss_idle_mb",
+        "reply_p50_ms_firehose", "reply_p99_ms_firehose", "reply_missed_firehose", "first_paint_s", "cold_start_s", "quit_s",
+        "import_textual_s", "rss_idle_mb",
         "rss_100k_mb", "rss_200k_mb", "rss_1m_mb", "rss_flatness", "big_first_paint_s")
 
 # key -> (target text, predicate)
@@ -33,13 +34,15 @@ TARGETS = {
     "max_frame_gap_ms": ("<= 100", lambda v: v <= 100),
     "reply_p50_ms": ("<= 5", lambda v: v <= 5),
     "reply_p99_ms": ("<= 16", lambda v: v <= 16),
+    "first_paint_s": ("<= 0.35", lambda v: v <= 0.35),
     "cold_start_s": ("<= 0.6", lambda v: v <= 0.6),
+    "quit_s": ("<= 0.25", lambda v: v <= 0.25),
     "rss_idle_mb": ("<= 60", lambda v: v <= 60),
     "rss_1m_mb": ("<= 100", lambda v: v <= 100),
     "rss_flatness": ("<= 1.10", lambda v: v <= 1.10),
 }
 # key -> the floor it is read against
-FLOORS = {"client_eps": "floor_eps", "e2e_eps": "floor_eps", "cold_start_s": "import_textual_s",
+FLOORS = {"client_eps": "floor_eps", "e2e_eps": "floor_eps", "cold_start_s": "import_textual_s", "first_paint_s": "import_textual_s",
           "reply_p50_ms_firehose": "reply_p50_ms", "reply_p99_ms_firehose": "reply_p99_ms"}
 NOTES = {
     "floor_eps": f"raw httpx-sse + orjson.loads, offered {RATE:,}/s by a server process",
@@ -52,7 +55,9 @@ NOTES = {
     "reply_p50_ms_firehose": f"same, under a {REPLY_FIREHOSE:,}/s firehose (1000 sessions; 200 with --quick)",
     "reply_p99_ms_firehose": f"same, under a {REPLY_FIREHOSE:,}/s firehose",
     "reply_missed_firehose": "gates whose reply did not reach the server within 5 s",
-    "cold_start_s": "process start -> first sessions painted",
+    "first_paint_s": "process start -> first screen painted (median)",
+    "cold_start_s": "process start -> first sessions painted (median)",
+    "quit_s": "q pressed -> the app has exited (median)",
     "import_textual_s": "python -c 'import textual' (median)",
     "rss_idle_mb": "store process, no events",
     "rss_flatness": "rss(largest)/rss(100k)",

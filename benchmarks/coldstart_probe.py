@@ -1,9 +1,11 @@
 """Cold-start probe: start the app headless against a running server and print the
-seconds from this process's start to the first sessions painted in the sessions table.
+seconds from this process's start to the first screen painted and to the first
+sessions painted in the sessions table, and how long ``q`` takes to quit.
 
 Usage: ``python -m benchmarks.coldstart_probe URL WORKSPACE PARENT_TIME`` where
 PARENT_TIME is the parent's ``time.time()`` just before it spawned this process.
-Prints one JSON line: ``{"from_parent_s": ..., "from_procstat_s": ..., "rows": ...}``.
+Prints one JSON line: ``{"from_parent_s", "from_procstat_s", "first_paint_s", "quit_s", "rows"}``
+(``first_paint_s`` is from the parent's time too).
 """
 
 import os
@@ -21,8 +23,17 @@ def _process_age() -> float:
 
 
 async def _main(url: str, workspace: str, result: dict) -> int:
+    from textual.screen import Screen
+
     from hoody_tui.ui.app import AppOptions, HoodyApp
 
+    original = Screen._compositor_refresh  # noqa: SLF001
+
+    def painted(self) -> None:  # noqa: ANN001
+        original(self)
+        result.setdefault("first_paint", time.time())
+
+    Screen._compositor_refresh = painted  # noqa: SLF001
     app = HoodyApp(AppOptions(url=url, workspace=workspace, server_label="bench", bell=False,
                               gate_toasts=False, gate_settle=0.0, tune_gc=True))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -35,6 +46,9 @@ async def _main(url: str, workspace: str, result: dict) -> int:
         result["now"] = time.time()
         result["age"] = _process_age()
         result["rows"] = len(app.sessions_view._keys)  # noqa: SLF001
+        quit_started = time.perf_counter()
+        await pilot.press("q")
+    result["quit"] = time.perf_counter() - quit_started
     return 0
 
 
@@ -46,5 +60,6 @@ if __name__ == "__main__":
     result: dict = {}
     asyncio.run(_main(url, workspace, result))
     print(json.dumps({"from_parent_s": result["now"] - parent_time, "from_procstat_s": result["age"],
+                      "first_paint_s": result["first_paint"] - parent_time, "quit_s": result["quit"],
                       "rows": result["rows"]}), flush=True)
-    os._exit(0)  # the teardown is not part of the cold start
+    os._exit(0)  # the interpreter's own teardown is not part of quitting the app

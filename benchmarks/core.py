@@ -321,7 +321,7 @@ def measure_import_textual(runs: int) -> dict:
 
 def measure_cold_start(runs: int) -> dict:
     server = start_in_thread(scenario="demo")
-    times, procstat, rows = [], [], []
+    times, procstat, rows, paints, quits = [], [], [], [], []
     try:
         for _ in range(runs):
             t = time.time()
@@ -332,10 +332,13 @@ def measure_cold_start(runs: int) -> dict:
             data = json.loads(out.stdout.strip().splitlines()[-1])
             times.append(data["from_parent_s"])
             procstat.append(data["from_procstat_s"])
+            paints.append(data["first_paint_s"])
+            quits.append(data["quit_s"])
             rows.append(data["rows"])
     finally:
         server.stop()
-    return {"cold_start_s": statistics.median(times), "cold_start_procstat_s": statistics.median(procstat),
+    return {"cold_start_s": statistics.median(times), "first_paint_s": statistics.median(paints),
+            "quit_s": statistics.median(quits), "cold_start_procstat_s": statistics.median(procstat),
             "cold_start_runs": times, "cold_start_rows": min(rows)}
 
 

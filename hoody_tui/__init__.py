@@ -1,0 +1,8 @@
+"""hoody-tui: a terminal dashboard for hoody-agent workspaces."""
+
+import sys as _sys
+
+# httpx imports its command-line client (click, and rich's syntax highlighting) on
+# import, unless that fails: 25-30 ms of our start-up (python -X importtime) for a tool
+# we never run. Blocking the one module makes httpx fall back to its stub `main`.
+_sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

@@ -244,7 +244,8 @@ class WorkspaceStore:
     def _drop_gate(self, table: dict, gate_id: str, removed: set[str]) -> None:
         if table.pop(gate_id, None) is not None:
             self._gate_counts = None
-            self.gate_seq.pop(gate_id, None)
+            if gate_id not in self.permissions and gate_id not in self.questions:
+                self.gate_seq.pop(gate_id, None)  # a question may share a permission's id
             removed.add(gate_id)
 
     def remove_gate(self, gate_id: str) -> Changes:
@@ -435,20 +436,27 @@ class WorkspaceStore:
                 del self.gate_seq[gate_id]
         for gate in [*snapshot.permissions, *snapshot.questions]:
             self._seen_gate(gate.id)
-        if snapshot.jobs is not None:
-            for job in snapshot.jobs:
-                if self.jobs.get(job.id) != job:
-                    self.jobs[job.id] = job
-                    changes.jobs.add(job.id)
-        if snapshot.loops is not None:
-            for session_id, loop in snapshot.loops.items():
-                if self.loops.get(session_id) != loop:
-                    if loop is None:
-                        self.loops.pop(session_id, None)
-                    else:
-                        self.loops[session_id] = loop
-                    changes.loops.add(session_id)
-                    changes.sessions.add(session_id)
+        if snapshot.jobs is not None or snapshot.loops is not None:
+            changes.merge(self.apply_details(snapshot.jobs or [], snapshot.loops or {}))
+        return changes
+
+    def apply_details(self, jobs: list[Job], loops: dict[str, Loop | None]) -> Changes:
+        """The per-session part of a resync (listed after the workspace is shown): active
+        jobs are added or updated, and each listed session's loop is replaced."""
+        changes = Changes()
+        self._active_jobs = None
+        for job in jobs:
+            if self.jobs.get(job.id) != job:
+                self.jobs[job.id] = job
+                changes.jobs.add(job.id)
+        for session_id, loop in loops.items():
+            if self.loops.get(session_id) != loop:
+                if loop is None:
+                    self.loops.pop(session_id, None)
+                else:
+                    self.loops[session_id] = loop
+                changes.loops.add(session_id)
+                changes.sessions.add(session_id)
         return changes
 
 

@@ -34,7 +34,7 @@ from ..gates.risk import always_breadth
 from ..runtime import tune_garbage_collector
 from ..store.changes import Changes
 from ..store.state import WorkspaceStore
-from ..store.sync import fetch_snapshot
+from ..store.sync import fetch_core, fetch_details
 from ..text import neutralise, shorten
 from ..paths import stylesheet
 from .messages import ActionDone, ActionFailed, ConnectionChanged, StoreChanged, StreamNotice
@@ -170,7 +170,7 @@ class HoodyApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda _theme: refresh_all(self))
         self.sessions_view.focus_table()
         if self.options.tune_gc:
-            self.call_after_refresh(tune_garbage_collector)
+            self.set_timer(2.0, tune_garbage_collector, name="tune gc")  # after the first data is shown
         if self.start_worker:
             self.consume_events()
 
@@ -185,15 +185,18 @@ class HoodyApp(App[int]):
     @work(exclusive=True, group="events", name="event worker")
     async def consume_events(self) -> None:
         self.load_workspace_path()
-        pump = EventPump(self.client.events(), self.store, self.post_message, self._snapshot)
+        pump = EventPump(self.client.events(), self.store, self.post_message, self._snapshot, self._details)
         await pump.run()
 
     async def _snapshot(self):  # noqa: ANN202
-        snapshot = await fetch_snapshot(self.client)
+        snapshot = await fetch_core(self.client)
         # A gate we answered is gone whatever a listing taken mid-reply says.
         snapshot.permissions = [p for p in snapshot.permissions if not self.ledger.absorbs(p.id)]
         snapshot.questions = [q for q in snapshot.questions if not self.ledger.absorbs(q.id)]
         return snapshot
+
+    async def _details(self, snapshot):  # noqa: ANN001, ANN202
+        return await fetch_details(self.client, snapshot.sessions)
 
     @work(group="workspace-path", exclusive=True)
     async def load_workspace_path(self) -> None:

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 
 from ..api.errors import HoodyError, Unauthorized
 from ..api.events import Event
+from ..api.jobs import Job
+from ..api.loops import Loop
 from ..events.items import ConnectionState, Malformed, Resync, StreamItem
 from ..store.state import Snapshot, WorkspaceStore
 from .messages import ConnectionChanged, StoreChanged, StreamNotice
@@ -37,11 +39,13 @@ class EventPump:
         store: WorkspaceStore,
         post: Callable[[object], object],
         snapshot: Callable[[], Awaitable[Snapshot]],
+        details: Callable[[Snapshot], Awaitable[tuple[list[Job], dict[str, Loop | None]]]] | None = None,
     ) -> None:
         self.source = source
         self.store = store
         self.post = post
         self.snapshot = snapshot
+        self.details = details
         self.malformed = 0
 
     async def run(self) -> None:
@@ -116,6 +120,8 @@ class EventPump:
             self.post(StoreChanged(changes))
 
     async def _resync(self) -> None:
+        """List the workspace and replace the store's view of it: sessions, statuses and
+        gates first (shown at once), then the per-session jobs and loops."""
         try:
             snapshot = await self.snapshot()
         except Unauthorized as exc:
@@ -125,3 +131,13 @@ class EventPump:
             self.post(StreamNotice(f"could not list the workspace: {exc}", severity="error"))
             return
         self.post(StoreChanged(self.store.resync(snapshot)))
+        if self.details is None:
+            return
+        try:
+            jobs, loops = await self.details(snapshot)
+        except HoodyError as exc:
+            self.post(StreamNotice(f"could not list the sessions' jobs and loops: {exc}", severity="warning"))
+            return
+        changes = self.store.apply_details(jobs, loops)
+        if changes:
+            self.post(StoreChanged(changes))

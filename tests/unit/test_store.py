@@ -213,3 +213,17 @@ def test_history_beyond_the_bound_loads_on_demand():
     # A new message does not push the loaded history out again.
     store.apply(ev("message.updated", info=assistant("m8", "s1", time={"created": 1700000000009})))
     assert store.session_messages("s1")[0].info.id == "m4"
+
+
+def test_details_after_a_resync_add_jobs_and_replace_loops():
+    from hoody_tui.api import Loop
+
+    store = WorkspaceStore()
+    store.resync(Snapshot(sessions=[Session(id="s1"), Session(id="s2")], statuses={}, permissions=[], questions=[]))
+    store.set_loop("s2", Loop.model_validate({"sessionID": "s2", "iteration": 1, "maxIterations": 3, "status": "running"}))
+    c = store.apply_details([Job(id="j1", sessionID="s1", status="running")], {"s1": None, "s2": None})
+    assert c.jobs == {"j1"} and store.active_jobs() == 1
+    assert c.loops == {"s2"} and "s2" not in store.loops  # the listing says s2's loop ended
+    assert not store.apply_details([Job(id="j1", sessionID="s1", status="running")], {"s1": None})  # nothing new
+    store.apply(ev("job.updated", job={"id": "j1", "sessionID": "s1", "status": "completed"}))
+    assert store.active_jobs() == 0  # the cached count follows the event

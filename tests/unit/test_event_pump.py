@@ -1,0 +1,81 @@
+"""The event worker's Messages, in order, from an injected source (no server, no Textual app:
+the pump reports through a plain callable, the same way it posts to the app)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hoody_tui.api import Job, Session, SessionStatus, parse_event
+from hoody_tui.api.errors import ServerError
+from hoody_tui.events.items import ConnectionState, Malformed, Resync
+from hoody_tui.store import Snapshot, WorkspaceStore
+from hoody_tui.ui.messages import ConnectionChanged, StoreChanged, StreamNotice
+from hoody_tui.ui.worker import EventPump
+
+
+def ev(kind: str, **props):
+    return parse_event({"type": kind, "properties": props})
+
+
+async def _source(items):
+    for item in items:
+        yield item
+
+
+def _run(items, *, details=None, snapshot=None):
+    store = WorkspaceStore()
+    posted: list[object] = []
+
+    async def listing() -> Snapshot:
+        if snapshot is not None:
+            return snapshot
+        return Snapshot(sessions=[Session(id="s1", title="one")], statuses={"s1": SessionStatus(type="busy")},
+                        permissions=[], questions=[])
+
+    pump = EventPump(_source(items), store, posted.append, listing, details)
+    asyncio.run(pump.run())
+    return store, posted
+
+
+def _kinds(posted):
+    out = []
+    for m in posted:
+        if isinstance(m, ConnectionChanged):
+            out.append(f"connection:{m.state.phase}")
+        elif isinstance(m, StoreChanged):
+            c = m.changes
+            out.append("store:" + ",".join(sorted(k for k in ("sessions", "jobs", "loops", "permissions") if getattr(c, k)))
+                       + (":resynced" if c.resynced else ""))
+        elif isinstance(m, StreamNotice):
+            out.append(f"notice:{m.severity}")
+    return out
+
+
+def test_connect_resync_then_details_then_events_in_order():
+    async def details(snapshot):
+        assert [s.id for s in snapshot.sessions] == ["s1"]
+        return [Job(id="j1", sessionID="s1", status="running")], {"s1": None}
+
+    items = [ConnectionState("live"), Resync(reconnect=False),
+             ev("session.status", sessionID="s1", status={"type": "idle"}),
+             Malformed("frame is not valid JSON", "{"),
+             ev("permission.asked", id="per_1", sessionID="s1", permission="bash")]
+    store, posted = _run(items, details=details)
+    assert _kinds(posted) == [
+        "connection:live",
+        "store:sessions:resynced",   # the workspace, shown at once
+        "store:jobs",                # then the sessions' jobs (loops unchanged: none before, none now)
+        "store:sessions",            # the events before the bad frame...
+        "notice:warning",            # ...the bad frame, said so...
+        "store:permissions",         # ...and the events after it
+    ]
+    assert store.status("s1").type == "idle" and "j1" in store.jobs and "per_1" in store.permissions
+
+
+def test_a_failed_details_listing_is_a_warning_and_the_workspace_stays_shown():
+    async def details(snapshot):
+        raise ServerError("the server is busy", status=503, context="listing jobs")
+
+    store, posted = _run([ConnectionState("live"), Resync(reconnect=True)], details=details)
+    assert _kinds(posted) == ["connection:live", "store:sessions:resynced", "notice:warning"]
+    assert "s1" in store.sessions
