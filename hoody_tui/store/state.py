@@ -44,6 +44,15 @@ from .changes import Changes
 __all__ = ["WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
 
 DEFAULT_MESSAGE_LIMIT = 200
+BACKGROUND_MESSAGE_LIMIT = 3
+"""Messages kept for a session nobody is reading: its figures (cost, tokens, agent,
+model, activity) are kept whole as events arrive, and its history is listed from the
+server when its stream opens. What keeps memory flat however long the app runs."""
+COST_MEMORY = 256
+"""Recent messages per session whose cost is remembered, so an update replaces it."""
+FINISHED_JOB_LIMIT = 1000
+"""Finished jobs kept (the most recently finished); active jobs are always kept."""
+"""Recent messages per session whose cost is remembered, so an update replaces it."""
 _IDLE = SessionStatus(type="idle")
 
 
@@ -67,8 +76,9 @@ class SessionStats:
     cost: float = 0.0
     tokens: int = 0
     last_activity: int | None = None
-    # Per-message cost/tokens so an updated message replaces, not adds, its share.
-    _costs: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
+    # Per-message cost/tokens so an updated message replaces, not adds, its share; only
+    # the most recent messages are remembered (older ones are not updated any more).
+    _costs: OrderedDict[str, tuple[float, int]] = field(default_factory=OrderedDict, repr=False)
 
     def record(self, info: Message) -> None:
         if info.role == "assistant":
@@ -81,6 +91,9 @@ class SessionStats:
             tokens = info.tokens.total if info.tokens else 0
             old_cost, old_tokens = self._costs.get(info.id, (0.0, 0))
             self._costs[info.id] = (cost, tokens)
+            self._costs.move_to_end(info.id)
+            if len(self._costs) > COST_MEMORY:
+                self._costs.popitem(last=False)
             self.cost += cost - old_cost
             self.tokens += tokens - old_tokens
         elif info.agent and self.agent is None:
@@ -103,8 +116,12 @@ class Snapshot:
 
 
 class WorkspaceStore:
-    def __init__(self, *, message_limit: int = DEFAULT_MESSAGE_LIMIT) -> None:
+    def __init__(self, *, message_limit: int = DEFAULT_MESSAGE_LIMIT,
+                 background_limit: int = BACKGROUND_MESSAGE_LIMIT, job_limit: int = FINISHED_JOB_LIMIT) -> None:
         self.message_limit = message_limit
+        self.background_limit = min(background_limit, message_limit)
+        # The session whose stream is open: it keeps up to message_limit messages.
+        self.focused: str | None = None
         self.sessions: dict[str, Session] = {}
         self.statuses: dict[str, SessionStatus] = {}
         self.stats: dict[str, SessionStats] = {}
@@ -128,6 +145,8 @@ class WorkspaceStore:
         # Derived counts, recomputed on the first read after a change (None = stale).
         self._gate_counts: dict[str, int] | None = None
         self._active_jobs: int | None = None
+        self.job_limit = job_limit
+        self._finished: OrderedDict[str, None] = OrderedDict()  # finished job ids, oldest first
 
     # --- reading -------------------------------------------------------------------------
 
@@ -185,9 +204,7 @@ class WorkspaceStore:
         elif isinstance(event, SessionIdle):
             self._set_status(event.session_id, _IDLE, changes)
         elif isinstance(event, JobUpdated):
-            self.jobs[event.job.id] = _merge_job(self.jobs.get(event.job.id), event.job)
-            self._active_jobs = None
-            changes.jobs.add(event.job.id)
+            self._put_job(_merge_job(self.jobs.get(event.job.id), event.job), changes)
         elif isinstance(event, PermissionAsked):
             self._add_gate(self.permissions, event.request, changes.permissions)
         elif isinstance(event, PermissionReplied):
@@ -277,8 +294,24 @@ class WorkspaceStore:
             entries = self.messages[session_id] = OrderedDict()
         return entries
 
+    def limit_of(self, session_id: str | None) -> int:
+        """How many messages the store keeps for ``session_id``."""
+        if session_id is not None and session_id == self.focused:
+            return self.message_limits.get(session_id, self.message_limit)
+        return self.background_limit
+
+    def focus(self, session_id: str | None) -> None:
+        """``session_id``'s stream is open (None: none is): it keeps a full history; the
+        session that had the focus goes back to keeping its last few messages."""
+        old, self.focused = self.focused, session_id
+        if old is not None and old != session_id:
+            self.message_limits.pop(old, None)
+            entries = self.messages.get(old)
+            if entries is not None:
+                self._trim(entries, old)
+
     def _trim(self, entries: OrderedDict[str, MessageEntry], session_id: str | None = None) -> None:
-        limit = self.message_limits.get(session_id, self.message_limit) if session_id else self.message_limit
+        limit = self.limit_of(session_id)
         while len(entries) > limit:
             entries.popitem(last=False)
 
@@ -338,6 +371,7 @@ class WorkspaceStore:
         self._active_jobs = None
         for job_id in [k for k, j in self.jobs.items() if j.session_id == session_id]:
             del self.jobs[job_id]
+            self._finished.pop(job_id, None)
             changes.jobs.add(job_id)
         changes.sessions_removed.add(session_id)
 
@@ -348,6 +382,9 @@ class WorkspaceStore:
         changes = Changes()
         messages = list(messages)
         self.message_totals[session_id] = len(messages)
+        # The whole history is listed: its figures are counted again from it, exactly.
+        if messages:
+            self.stats[session_id] = SessionStats()
         for item in messages:
             info = item.info if item.info.session_id else item.info.model_copy(update={"session_id": session_id})
             self._upsert_message(info, changes)
@@ -386,12 +423,28 @@ class WorkspaceStore:
     def add_jobs(self, jobs: Iterable[Job]) -> Changes:
         """Jobs listed over REST (a page, a refresh of one job)."""
         changes = Changes()
-        self._active_jobs = None
         for job in jobs:
             if self.jobs.get(job.id) != job:
-                self.jobs[job.id] = job
-                changes.jobs.add(job.id)
+                self._put_job(job, changes)
         return changes
+
+    def _put_job(self, job: Job, changes: Changes) -> None:
+        """Add or replace a job. Finished jobs are kept up to ``job_limit``, the oldest
+        finished going first: active ones are always kept, and a session's whole history
+        is paged from the server by the jobs view."""
+        self.jobs[job.id] = job
+        self._active_jobs = None
+        changes.jobs.add(job.id)
+        finished = self._finished
+        if job.is_terminal:
+            finished[job.id] = None
+            finished.move_to_end(job.id)
+            while len(finished) > self.job_limit:
+                old, _ = finished.popitem(last=False)
+                if self.jobs.pop(old, None) is not None:
+                    changes.jobs.add(old)
+        else:
+            finished.pop(job.id, None)
 
     def set_loop(self, session_id: str, loop: Loop | None) -> Changes:
         changes = Changes()
@@ -444,11 +497,9 @@ class WorkspaceStore:
         """The per-session part of a resync (listed after the workspace is shown): active
         jobs are added or updated, and each listed session's loop is replaced."""
         changes = Changes()
-        self._active_jobs = None
         for job in jobs:
             if self.jobs.get(job.id) != job:
-                self.jobs[job.id] = job
-                changes.jobs.add(job.id)
+                self._put_job(job, changes)
         for session_id, loop in loops.items():
             if self.loops.get(session_id) != loop:
                 if loop is None:

@@ -370,6 +370,7 @@ class HoodyApp(App[int]):
         self.open_stream(message.session_id)
 
     def open_stream(self, session_id: str) -> None:
+        self.store.focus(session_id)  # its whole history is kept from now on (and listed below)
         self.stream_view.show_session(session_id)
         self.action_show("stream")
         self.load_messages(session_id)

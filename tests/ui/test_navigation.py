@@ -194,7 +194,9 @@ async def test_follow_turns_off_when_scrolling_up_and_counts_new_parts():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         events = workspace_events()
-        # Enough messages in s1 that the stream overflows the screen.
+        # Enough messages in s1 that the stream overflows the screen. (The store keeps a
+        # session's whole history once its stream is open; here no server lists it.)
+        app.store.focus("s1")
         for i in range(12):
             events.append(ev("message.updated", info={"id": f"mx{i}", "sessionID": "s1", "role": "assistant",
                                                        "time": {"created": 1700000030000 + i}}))

@@ -79,6 +79,7 @@ def test_part_before_its_message_is_kept():
 
 def test_message_history_is_bounded():
     store = WorkspaceStore(message_limit=3)
+    store.focus("s1")
     for i in range(10):
         store.apply(ev("message.updated", info=assistant(f"m{i}", "s1")))
     assert [e.info.id for e in store.session_messages("s1")] == ["m7", "m8", "m9"]
@@ -191,6 +192,7 @@ def test_loaded_history_goes_before_live_messages():
     from hoody_tui.api import MessageWithParts
 
     store = WorkspaceStore()
+    store.focus("s1")
     store.apply(ev("message.updated", info=assistant("m9", "s1", time={"created": 1700000090000})))
     older = [MessageWithParts.model_validate({"info": assistant(f"m{i}", "s1", time={"created": 1700000000000 + i * 1000}), "parts": []})
              for i in range(3)]
@@ -202,6 +204,7 @@ def test_history_beyond_the_bound_loads_on_demand():
     from hoody_tui.api import MessageWithParts
 
     store = WorkspaceStore(message_limit=3)
+    store.focus("s1")  # the stream opens, then its history is listed
     listing = [MessageWithParts.model_validate({"info": assistant(f"m{i}", "s1", time={"created": 1700000000000 + i}), "parts": []})
                for i in range(8)]
     store.load_messages("s1", listing)
@@ -227,3 +230,42 @@ def test_details_after_a_resync_add_jobs_and_replace_loops():
     assert not store.apply_details([Job(id="j1", sessionID="s1", status="running")], {"s1": None})  # nothing new
     store.apply(ev("job.updated", job={"id": "j1", "sessionID": "s1", "status": "completed"}))
     assert store.active_jobs() == 0  # the cached count follows the event
+
+
+def test_sessions_nobody_reads_keep_a_few_messages_and_all_their_figures():
+    from hoody_tui.api import MessageWithParts
+
+    store = WorkspaceStore(message_limit=50, background_limit=2)
+    for i in range(10):
+        store.apply(ev("message.updated", info=assistant(f"m{i}", "s1", cost=0.5, tokens={"input": 10, "output": 0},
+                                                          time={"created": 1700000000000 + i})))
+    assert [e.info.id for e in store.session_messages("s1")] == ["m8", "m9"]
+    assert store.stats["s1"].cost == 5.0 and store.stats["s1"].tokens == 100
+    store.apply(ev("message.updated", info=assistant("m9", "s1", cost=1.5, tokens={"input": 10, "output": 0},
+                                                      time={"created": 1700000000009})))
+    assert store.stats["s1"].cost == 6.0  # an update replaces its message's share
+    # The stream opens: the listing brings the whole history, and the figures are
+    # counted again from it (nothing counted twice).
+    store.focus("s1")
+    listing = [MessageWithParts.model_validate({"info": assistant(f"m{i}", "s1", cost=0.5 if i < 9 else 1.5,
+                                                                  tokens={"input": 10, "output": 0},
+                                                                  time={"created": 1700000000000 + i}), "parts": []})
+               for i in range(10)]
+    store.load_messages("s1", listing)
+    assert len(store.session_messages("s1")) == 10
+    assert store.stats["s1"].cost == 6.0 and store.stats["s1"].tokens == 100
+    # Another stream opens: s1 goes back to its last few messages, its figures stay.
+    store.focus("s2")
+    assert [e.info.id for e in store.session_messages("s1")] == ["m8", "m9"]
+    assert store.stats["s1"].cost == 6.0
+
+
+def test_finished_jobs_are_bounded_and_active_ones_always_kept():
+    store = WorkspaceStore(job_limit=3)
+    store.apply(ev("job.updated", job={"id": "active", "sessionID": "s1", "status": "running"}))
+    for i in range(6):
+        store.apply(ev("job.updated", job={"id": f"j{i}", "sessionID": "s1", "status": "running"}))
+        c = store.apply(ev("job.updated", job={"id": f"j{i}", "sessionID": "s1", "status": "completed"}))
+    assert set(store.jobs) == {"active", "j3", "j4", "j5"}  # the three most recently finished
+    assert "j2" in c.jobs  # the view is told the evicted job is gone
+    assert store.active_jobs() == 1
