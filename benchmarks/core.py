@@ -415,6 +415,7 @@ async def _big(sessions: int, jobs: int) -> dict:
         t_build = time.perf_counter()
         app.store.apply_many(events)
         build = time.perf_counter() - t_build
+        del events  # what the app keeps is its store; the event list would only weigh on the GC
         t0 = time.perf_counter()
         async with app.run_test(size=(120, 36)) as pilot:
             from hoody_tui.store.changes import Changes
@@ -427,9 +428,37 @@ async def _big(sessions: int, jobs: int) -> dict:
             await _wait(lambda: len(app.sessions_view._keys) >= sessions, timeout=120, what="the rows")  # noqa: SLF001
             await pilot.pause()
             paint = time.perf_counter() - t0
+            scroll = await _scroll(pilot, 40)
+            t1 = time.perf_counter()
+            await pilot.press("3")
+            await _wait(lambda: app.current_view == "jobs" and app.jobs_view._keys, timeout=120, what="the jobs")  # noqa: SLF001
+            await pilot.pause()
+            jobs_paint = time.perf_counter() - t1
+            jobs_scroll = await _scroll(pilot, 40)
+            shown_jobs = len(app.jobs_view._keys)  # noqa: SLF001
     finally:
         server.stop()
-    return {"big_sessions": sessions, "big_jobs": jobs, "big_store_build_s": build, "big_first_paint_s": paint}
+    return {"big_sessions": sessions, "big_jobs": jobs, "big_jobs_kept": shown_jobs, "big_store_build_s": build,
+            "big_first_paint_s": paint, "big_scroll_max_ms": scroll * 1000,
+            "big_jobs_view_s": jobs_paint, "big_jobs_scroll_max_ms": jobs_scroll * 1000}
+
+
+async def _scroll(pilot, presses: int) -> float:
+    """The longest the UI loop was busy (gap between 1/60 s ticks) while paging down then
+    up: the stall a person would see. (The time from a press to the next paint is not
+    used: Pilot's own waits between presses dominate it.)"""
+    ticks: list[float] = []
+    timer = pilot.app.set_interval(1 / 60, lambda: ticks.append(time.perf_counter()))
+    await asyncio.sleep(0.05)
+    for i in range(presses):
+        await pilot.press("pagedown" if i < presses // 2 else "pageup")
+        await pilot.pause()
+    await asyncio.sleep(0.05)
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    if os.environ.get("HOODY_BENCH_VERBOSE"):
+        print("scroll tick gaps ms", sorted(round(g * 1000) for g in gaps)[-5:], file=sys.stderr)
+    return max(gaps)
 
 
 def measure_big(sessions: int, jobs: int) -> dict:

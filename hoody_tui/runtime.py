@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-__all__ = ["tune_garbage_collector", "GC_THRESHOLDS"]
+__all__ = ["tune_garbage_collector", "freeze_long_lived", "GC_THRESHOLDS"]
 
 GC_THRESHOLDS = (5000, 20, 50)
 """Young collections every 5,000 allocations (not 700), full ones 50x rarer than by default."""
@@ -21,6 +21,16 @@ def tune_garbage_collector() -> None:
     normally when its references go), and larger thresholds make the collections
     rarer; the pauses left were at most ~65 ms, none of them full collections.
     """
-    gc.collect()
-    gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    freeze_long_lived()
+
+
+def freeze_long_lived() -> None:
+    """Move every object alive now out of later collections (O(1): lists are spliced).
+
+    Called after a workspace listing is loaded: with 10,000 sessions and 11,000 jobs in
+    the store, a full collection walked them all and paused the app for 200-500 ms.
+    There is no ``gc.collect()`` first (that one full collection would be the pause);
+    what garbage exists at that moment stays frozen: a one-time, bounded amount.
+    """
+    gc.freeze()

@@ -31,7 +31,7 @@ from ..diagnostics import Redactor, write_crash_report
 from ..gates.audit import AuditLog, AuditRecord
 from ..gates.ledger import Decision, Ledger, Outcome
 from ..gates.risk import always_breadth
-from ..runtime import tune_garbage_collector
+from ..runtime import freeze_long_lived, tune_garbage_collector
 from ..store.changes import Changes
 from ..store.state import WorkspaceStore
 from ..store.sync import fetch_core, fetch_details
@@ -170,7 +170,7 @@ class HoodyApp(App[int]):
         self.theme_changed_signal.subscribe(self, lambda _theme: refresh_all(self))
         self.sessions_view.focus_table()
         if self.options.tune_gc:
-            self.set_timer(2.0, tune_garbage_collector, name="tune gc")  # after the first data is shown
+            tune_garbage_collector()
         if self.start_worker:
             self.consume_events()
 
@@ -258,6 +258,8 @@ class HoodyApp(App[int]):
         bar.jobs = store.active_jobs()
         bar.gates = len(store.permissions) + len(store.questions)
         self._notice_new_gates(changes)
+        if changes.resynced and self.options.tune_gc:
+            freeze_long_lived()  # the listing just loaded lives long: keep it out of collections
         screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, JobDetailScreen) and screen.job_id in changes.jobs:
             screen.refresh_job()
