@@ -21,11 +21,12 @@ FULL = {"seconds": 5.0, "gates": 1000, "gates_firehose": 50, "cold_runs": 5, "rs
 QUICK = {"seconds": 1.5, "gates": 100, "gates_firehose": 5, "cold_runs": 3, "rss": [100_000, 200_000], "big": False,
          "fh_sessions": 200, "parallel_rss": True}
 
-NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "big")
+NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "app_rss", "big")
 KEYS = ("floor_eps", "client_eps", "e2e_eps", "e2e_ratio", "e2e_fps", "max_frame_gap_ms", "loop_stall_ms", "reply_p50_ms", "reply_p99_ms",
         "reply_p50_ms_firehose", "reply_p99_ms_firehose", "reply_missed_firehose", "first_paint_s", "cold_start_s", "quit_s",
         "import_textual_s", "rss_idle_mb",
-        "rss_100k_mb", "rss_200k_mb", "rss_1m_mb", "rss_flatness", "big_first_paint_s", "big_scroll_max_ms",
+        "rss_100k_mb", "rss_200k_mb", "rss_1m_mb", "rss_flatness", "app_rss_idle_mb", "app_rss_100k_mb", "app_rss_200k_mb",
+        "app_rss_1m_mb", "app_rss_flatness", "big_first_paint_s", "big_scroll_max_ms",
         "big_jobs_view_s", "big_jobs_scroll_max_ms")
 
 # key -> (target text, predicate)
@@ -41,6 +42,9 @@ TARGETS = {
     "rss_idle_mb": ("<= 60", lambda v: v <= 60),
     "rss_1m_mb": ("<= 100", lambda v: v <= 100),
     "rss_flatness": ("<= 1.10", lambda v: v <= 1.10),
+    "app_rss_idle_mb": ("<= 60", lambda v: v <= 60),
+    "app_rss_1m_mb": ("<= 100", lambda v: v <= 100),
+    "app_rss_flatness": ("<= 1.10", lambda v: v <= 1.10),
     "big_scroll_max_ms": ("<= 100", lambda v: v <= 100),
     "big_jobs_scroll_max_ms": ("<= 100", lambda v: v <= 100),
 }
@@ -62,8 +66,10 @@ NOTES = {
     "cold_start_s": "process start -> first sessions painted (median)",
     "quit_s": "q pressed -> the app has exited (median)",
     "import_textual_s": "python -c 'import textual' (median)",
-    "rss_idle_mb": "store process, no events",
+    "rss_idle_mb": "store process (no Textual), no events",
     "rss_flatness": "rss(largest)/rss(100k)",
+    "app_rss_idle_mb": "the whole headless app, connected to an idle demo workspace",
+    "app_rss_flatness": "the app after its largest size / after 100k (firehose, 1,000 sessions)",
     "big_first_paint_s": "10k sessions + 100k jobs: sessions table first paint",
     "big_scroll_max_ms": "same: longest UI-loop stall (1/60 s tick gap) over 40 page-down/up presses in sessions",
     "big_jobs_view_s": "same: 3 pressed -> jobs table painted (the store keeps active + 1,000 finished)",
@@ -82,6 +88,7 @@ def run(names: list[str], cfg: dict, log) -> dict:  # noqa: ANN001
         "reply_firehose": lambda: core.measure_replies(cfg["gates_firehose"], firehose=REPLY_FIREHOSE, sessions=cfg["fh_sessions"]),
         "coldstart": lambda: {**core.measure_import_textual(5), **core.measure_cold_start(cfg["cold_runs"])},
         "rss": lambda: core.measure_rss(cfg["rss"], parallel=cfg["parallel_rss"]),
+        "app_rss": lambda: core.measure_app_rss(cfg["rss"]),
         "big": lambda: core.measure_big(10_000, 100_000),
     }
     for name in names:

@@ -382,6 +382,28 @@ def measure_rss(sizes: list[int], *, parallel: bool = False) -> dict:
     return result
 
 
+def measure_app_rss(sizes: list[int], rate: float = 50_000, sessions: int = 1000) -> dict:
+    """The whole app's RSS (headless) once connected to an idle demo workspace, and after
+    applying each of ``sizes`` events from a firehose over ``sessions`` sessions."""
+    result: dict[str, Any] = {}
+    server = start_in_thread(scenario="idle")
+    try:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.app_rss_probe", server.url, server.workspace, "0"],
+                             check=True, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+        result["app_rss_idle_mb"] = json.loads(out.stdout.strip().splitlines()[-1])["rss_mb"]["0"]
+    finally:
+        server.stop()
+    with firehose_server(rate, sessions, buffer=4_000_000) as fh:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.app_rss_probe", fh.url, fh.workspace, *map(str, sizes)],
+                             check=True, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+    for n in sizes:
+        result[f"app_rss_{_label(n)}_mb"] = data["rss_mb"][str(n)]
+    small, large = sizes[0], sizes[-1]
+    result["app_rss_flatness"] = data["rss_mb"][str(large)] / data["rss_mb"][str(small)]
+    return result
+
+
 def _label(n: int) -> str:
     if n % 1_000_000 == 0:
         return f"{n // 1_000_000}m"

@@ -44,3 +44,8 @@ def test_rss_probe_applies_every_event():
     r = rss_run(2000, sessions=20)
     assert r["applied"] == 2000 + 20 and r["sessions"] == 20
     _positive(r["rss_mb"], r["rss_idle_mb"])
+
+
+def test_app_rss_probe_reads_the_whole_app_idle_and_after_events():
+    r = core.measure_app_rss([1000, 2000], rate=5_000, sessions=20)
+    _positive(r["app_rss_idle_mb"], r["app_rss_1k_mb"], r["app_rss_2k_mb"], r["app_rss_flatness"])
