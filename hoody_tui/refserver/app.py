@@ -27,6 +27,9 @@ __all__ = ["build_app"]
 
 log = logging.getLogger("hoody_tui.refserver")
 
+HOLD_POLL = 0.02
+"""How often a held request looks whether its route was released (seconds)."""
+
 
 def _is_stream(path: str) -> bool:
     return path.endswith("/stream") or path.endswith("/meta/events")
@@ -35,9 +38,10 @@ def _is_stream(path: str) -> bool:
 class Guard:
     """Outermost application middleware:
 
+    0. every request is counted by path (``Workspace.hits``), refused ones included;
     1. bearer auth when a token is set (every route but ``…/workspaces/health``);
-    2. the ``delay_ms`` and ``fail_routes`` faults (not on ``/_control``; streams are not
-       delayed);
+    2. the ``delay_ms``, ``hold_routes`` and ``fail_routes`` faults (not on ``/_control``;
+       streams are not delayed);
     3. an uncaught exception becomes a 500 ``UnknownError`` JSON body, never a traceback.
     """
 
@@ -65,6 +69,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        self.ws.hits[path] += 1
         if self._token is not None and not path.endswith("/workspaces/health") and not self._authorized(scope):
             await self._send_error(send, ApiError.unauthorized())
             return
@@ -72,8 +77,10 @@ class Guard:
             faults = self.ws.faults
             if faults.delay_ms and not _is_stream(path):
                 await asyncio.sleep(faults.delay_ms / 1000)
+            while faults.hold_routes and faults.holds(path) and not self.ws.closed:
+                await asyncio.sleep(HOLD_POLL)
             if faults.fail_routes and faults.fails(path):
-                await self._send_error(send, ApiError.unknown(f"Injected failure for {path}"))
+                await self._send_error(send, ApiError.injected(faults.fail_status, path, faults.fail_code))
                 return
         started = False
 

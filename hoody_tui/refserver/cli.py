@@ -76,6 +76,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _error_status(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an HTTP status: {text!r}") from None
+    if not 400 <= value <= 599:
+        raise argparse.ArgumentTypeError(f"must be an HTTP error status, 400-599 (got {value})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
@@ -102,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--speed", type=_positive_float, default=1.0, help="scale all scripted delays (2 = twice as fast)")
     sc.add_argument("--sessions", type=_count, default=5, help="number of sessions (default 5)")
     sc.add_argument("--epoch-ms", type=int, metavar="MS", help="fix the start time (epoch ms; default: now)")
+    sc.add_argument("--pending-gates", type=_count, default=0, metavar="N",
+                    help="open N permission requests at start-up, in a session of their own (default 0)")
     sc.add_argument("--firehose", type=_non_negative_float, default=0.0, metavar="RATE",
                     help="benchmark mode: emit RATE events per second (0 = off)")
     sc.add_argument("--firehose-sessions", type=_positive_int, default=1000, metavar="N",
@@ -119,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--malformed-every", type=_positive_int, metavar="N",
                     help="send a frame of invalid JSON after every N events")
     fl.add_argument("--fail-route", action="append", default=[], metavar="REGEX",
-                    help="answer 500 on paths matching REGEX (repeatable)")
+                    help="answer an error (500, or --fail-status) on paths matching REGEX (repeatable)")
+    fl.add_argument("--fail-status", type=_error_status, default=500, metavar="STATUS",
+                    help="the status --fail-route answers with (default 500; 401, 403, 409, 503...)")
     fl.add_argument("--delay-ms", type=_count, default=0, metavar="MS", help="delay every REST reply")
     return p
 
@@ -145,7 +159,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         heartbeat_interval=args.heartbeat, heartbeat_style=args.heartbeat_style, event_ids=args.event_ids,
         epoch_ms=args.epoch_ms, alt_shapes=args.alt_shapes, firehose=args.firehose,
         firehose_sessions=args.firehose_sessions, control=args.control, drop_after=args.drop_after,
-        malformed_every=args.malformed_every, fail_routes=list(args.fail_route), delay_ms=args.delay_ms,
+        malformed_every=args.malformed_every, fail_routes=list(args.fail_route), fail_status=args.fail_status,
+        delay_ms=args.delay_ms, pending_gates=args.pending_gates,
     )
     config.validate()
     return config

@@ -72,8 +72,14 @@ class ServerConfig:
     malformed_every: int | None = None
     malformed_once: bool = False
     fail_routes: list[str] = field(default_factory=list)
+    fail_status: int = 500
+    fail_code: str | None = None
     delay_ms: int = 0
     stall: bool = False
+    hold_routes: list[str] = field(default_factory=list)
+    truncate_once: bool = False
+    pending_gates: int = 0
+    """Permission requests open at start-up (in a session of their own), nobody waiting."""
 
     @property
     def workspace_id(self) -> str:
@@ -99,6 +105,8 @@ class ServerConfig:
             raise ValueError(f"speed must be greater than 0 (got {self.speed})")
         if not self.heartbeat_interval > 0:
             raise ValueError(f"heartbeat interval must be greater than 0 (got {self.heartbeat_interval})")
+        if self.pending_gates < 0:
+            raise ValueError(f"pending gates must be 0 or more (got {self.pending_gates})")
         if self.sessions < 0:
             raise ValueError(f"sessions must be 0 or more (got {self.sessions})")
         if self.firehose < 0 or self.firehose_sessions < 1:
@@ -120,18 +128,29 @@ class Faults:
       (``server.connected`` counts).
     - ``malformed_every``: after every N event frames, send one frame of invalid JSON.
     - ``malformed_once``: send one invalid frame on the next write of any event stream.
-    - ``fail_routes``: path regexes (``re.search``) answered with a 500.
+    - ``fail_routes``: path regexes (``re.search``) answered with ``fail_status`` (500 by
+      default; 401 and 403 in the auth errors' shape, 409 as ``{"error","code"}`` with
+      ``fail_code``, any other status as a NamedError).
     - ``delay_ms``: delay every REST reply (streams are not delayed).
     - ``stall``: ``meta/events`` sends nothing at all, heartbeats included, until cleared.
+    - ``hold_routes``: path regexes whose requests wait, unanswered, until the route is
+      taken off the list (a reply that is "slow" for exactly as long as a test wants).
+    - ``truncate_once``: the next event frame on ``meta/events`` is cut in the middle and
+      that connection ends there (a stream dropped mid-event).
     """
 
     drop_after: int | None = None
     malformed_every: int | None = None
     malformed_once: bool = False
     fail_routes: list[str] = field(default_factory=list)
+    fail_status: int = 500
+    fail_code: str | None = None
     delay_ms: int = 0
     stall: bool = False
+    hold_routes: list[str] = field(default_factory=list)
+    truncate_once: bool = False
     _compiled: list[re.Pattern[str]] = field(default_factory=list, repr=False)
+    _held: list[re.Pattern[str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.update(**{f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")})
@@ -141,7 +160,9 @@ class Faults:
         return cls(
             drop_after=config.drop_after, malformed_every=config.malformed_every,
             malformed_once=config.malformed_once, fail_routes=list(config.fail_routes),
-            delay_ms=config.delay_ms, stall=config.stall,
+            fail_status=config.fail_status, fail_code=config.fail_code,
+            delay_ms=config.delay_ms, stall=config.stall, hold_routes=list(config.hold_routes),
+            truncate_once=config.truncate_once,
         )
 
     def update(self, **changes: Any) -> None:
@@ -155,21 +176,28 @@ class Faults:
             if name in ("drop_after", "malformed_every"):
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                     raise ValueError(f"{name} must be a positive integer or null (got {value!r})")
-            elif name in ("malformed_once", "stall"):
+            elif name in ("malformed_once", "stall", "truncate_once"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false (got {value!r})")
             elif name == "delay_ms":
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                     raise ValueError(f"delay_ms must be a number >= 0 (got {value!r})")
-            elif name == "fail_routes":
+            elif name == "fail_status":
+                if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+                    raise ValueError(f"fail_status must be an HTTP error status, 400-599 (got {value!r})")
+            elif name == "fail_code":
+                if value is not None and (not isinstance(value, str) or not value):
+                    raise ValueError(f"fail_code must be a non-empty string or null (got {value!r})")
+            elif name in ("fail_routes", "hold_routes"):
                 if isinstance(value, str):
                     value = [value]
                 if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                    raise ValueError("fail_routes must be a list of regular expressions")
+                    raise ValueError(f"{name} must be a list of regular expressions")
                 try:
-                    checked["_compiled"] = [re.compile(v) for v in value]
+                    compiled = [re.compile(v) for v in value]
                 except re.error as exc:
-                    raise ValueError(f"bad fail_routes regex: {exc}") from None
+                    raise ValueError(f"bad {name} regex: {exc}") from None
+                checked["_compiled" if name == "fail_routes" else "_held"] = compiled
                 value = list(value)
             checked[name] = value
         for name, value in checked.items():
@@ -178,6 +206,17 @@ class Faults:
     def fails(self, path: str) -> bool:
         """True if a ``fail_routes`` regex matches ``path``."""
         return any(p.search(path) for p in self._compiled)
+
+    def holds(self, path: str) -> bool:
+        """True while a ``hold_routes`` regex matches ``path``."""
+        return any(p.search(path) for p in self._held)
+
+    def take_truncate_once(self) -> bool:
+        """Consume the one-shot ``truncate_once`` flag."""
+        if self.truncate_once:
+            self.truncate_once = False
+            return True
+        return False
 
     def take_malformed_once(self) -> bool:
         """Consume the one-shot ``malformed_once`` flag."""

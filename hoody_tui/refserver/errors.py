@@ -45,6 +45,25 @@ class ApiError(Exception):
         return cls(401, "named", message, name="UnauthorizedError", code="UNAUTHORIZED")
 
     @classmethod
+    def forbidden(cls, message: str = "This token may not access this workspace") -> ApiError:
+        return cls(403, "named", message, name="ForbiddenError", code="FORBIDDEN")
+
+    @classmethod
+    def injected(cls, status: int, path: str, code: str | None = None) -> ApiError:
+        """The error a ``fail_routes`` fault answers with, in the shape its status has."""
+        if status == 401:
+            return cls.unauthorized()
+        if status == 403:
+            return cls.forbidden()
+        if status == 404:
+            return cls.not_found(f"Injected not-found for {path}")
+        if status == 409:
+            return cls.conflict(f"Injected conflict for {path}", code or "conflict")
+        if status >= 500:
+            return cls.unknown(f"Injected failure for {path}", status)
+        return cls(status, "named", f"Injected error for {path}", name="HTTPError", code=code or "HTTP_ERROR")
+
+    @classmethod
     def unknown(cls, message: str, status: int = 500) -> ApiError:
         return cls(status, "named", message, name="UnknownError", code="INTERNAL_ERROR")
 

@@ -25,7 +25,7 @@ from .content import TOPICS
 if TYPE_CHECKING:
     from .state import SessionRec, Workspace
 
-__all__ = ["populate", "start_scenario", "Director", "LOOP_PROMPT"]
+__all__ = ["populate", "open_pending_gates", "start_scenario", "Director", "LOOP_PROMPT"]
 
 AGENTS = ["build", "build", "plan", "general", "build"]
 RISKY_MARKERS = ("rm ", "--force", "| sh", "sudo ", "reset --hard", "777", "prune", "id_rsa")
@@ -179,9 +179,22 @@ class Director:
             self.ws.event("vcs.branch.updated", branch=self.ws.vcs["branch"])
 
 
+def open_pending_gates(ws: Workspace) -> None:
+    """``pending_gates``: that many permission requests in a session of their own,
+    opened at start-up with nobody waiting on them (a client decides them)."""
+    count = ws.config.pending_gates
+    if count <= 0:
+        return
+    rec = ws.new_session(f"Waiting for {count} decisions")
+    for n in range(1, count + 1):
+        command = f"make step-{n}"
+        ws.gates.open_permission(rec, "bash", [command], [], {"command": command}, None, rec.agent)
+
+
 async def start_scenario(ws: Workspace) -> None:
-    """Populate, then start the director for ``demo``."""
+    """Populate, open the ``pending_gates``, then start the director for ``demo``."""
     await populate(ws)
+    open_pending_gates(ws)
     if ws.config.scenario == "demo":
         Director(ws).start()
 

@@ -15,6 +15,7 @@ import asyncio
 import copy
 import logging
 import random
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,8 @@ class Workspace:
         self.sessions: dict[str, SessionRec] = {}
         self.messages: dict[str, MessageRec] = {}
         self.replies: list[dict[str, Any]] = []
+        self.hits: Counter[str] = Counter()
+        """Requests received, by path (refused ones included): how tests count retries."""
         self.vcs: dict[str, Any] = {"branch": "feat/login-fix"}
         self.gates = Gates(self)
         self.jobs = Jobs(self)
@@ -438,6 +441,24 @@ class Workspace:
             rec, permission, list(patterns or ["*"]), list(always or []), dict(metadata or {}), tool, rec.agent,
         )
         return copy.deepcopy(pending.request)
+
+    def raise_permissions(self, session_id: str, count: int, permission: str = "bash") -> list[str]:
+        """Open ``count`` permission requests at once (``echo 1`` … ``echo N``); returns their ids."""
+        rec = self.session(session_id)
+        ids = []
+        for n in range(1, count + 1):
+            command = f"echo {n}"
+            pending = self.gates.open_permission(rec, permission, [command], [], {"command": command}, None, rec.agent)
+            ids.append(pending.request["id"])
+        return ids
+
+    def remove_session(self, session_id: str) -> None:
+        """Delete a session as ``DELETE S`` does (``session.deleted``)."""
+        self.delete_session(self.session(session_id))
+
+    def hit_count(self, suffix: str) -> int:
+        """Requests received on paths ending with ``suffix``."""
+        return sum(n for path, n in self.hits.items() if path.endswith(suffix))
 
     def raise_question(
         self,

@@ -2,7 +2,7 @@
 
 - :func:`workspace_events` (``meta/events``): data-only ``{"type","properties"}`` frames,
   ``server.connected`` first, heartbeats, optional ``id:`` + ``Last-Event-ID`` replay, and
-  the injected faults (drop, malformed frames, stall).
+  the injected faults (drop, a frame cut mid-way, malformed frames, stall).
 - :func:`message_events` (``S/messages/{id}/stream``): ``snapshot``, then ``part.updated``,
   ``part.removed``, ``message.updated``, ``message.removed``; ``done`` and close when the
   assistant message completes.
@@ -39,11 +39,16 @@ class _Faulty:
         self.sent = 0
         self.drop = False
 
-    def render(self, frames: list[str]) -> str:
+    def render(self, frames: list[str], *, cuttable: bool = True) -> str:
         faults = self.faults
         out: list[str] = []
         if faults.take_malformed_once():
             out.append(MALFORMED_FRAME)
+        if cuttable and frames and faults.take_truncate_once():
+            # The first frame goes out cut in the middle, and the connection ends there.
+            self.drop = True
+            out.append(frames[0][: max(1, len(frames[0]) // 2)])
+            return "".join(out)
         if not faults.malformed_every and not faults.drop_after:
             self.sent += len(frames)
             out.extend(frames)
@@ -69,6 +74,7 @@ async def workspace_events(ws: Workspace, last_event_id: str | None) -> AsyncIte
     loop = asyncio.get_running_loop()
     faulty = _Faulty(faults)
     pending = [connected, *replay]
+    first = True
     try:
         next_beat = loop.time() + interval
         while True:
@@ -79,8 +85,9 @@ async def workspace_events(ws: Workspace, last_event_id: str | None) -> AsyncIte
                 next_beat = loop.time() + interval
                 continue
             if pending:
-                yield faulty.render(pending)
+                yield faulty.render(pending, cuttable=not first)
                 pending = []
+                first = False
                 if faulty.drop:
                     return
             if subscriber.closed:
