@@ -3,19 +3,38 @@
 Anything an agent prints is data, never terminal control: C0 and C1 control
 characters (ESC, BEL, CSI...) and DEL are replaced by visible symbols, so an ANSI,
 OSC or DCS sequence shows as text and cannot move the cursor, clear the screen,
-write the clipboard or open a hyperlink. Rich markup is not interpreted either,
-because callers put this text into ``rich.text.Text`` objects, never into markup.
+write the clipboard or open a hyperlink. Invisible format characters that change
+how the text around them reads (bidi overrides and isolates, zero-width spaces and
+joiners, the BOM, line and paragraph separators) are made visible too, so a command
+shown in a gate reads as the characters it holds. Rich markup is not interpreted
+either, because callers put this text into ``rich.text.Text`` objects (or Textual
+``Content``), never into markup; :func:`safe_text` re-checks a ``Text`` built elsewhere.
 """
 
 from __future__ import annotations
 
-__all__ = ["neutralise", "one_line", "shorten"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+__all__ = ["neutralise", "one_line", "shorten", "safe_text", "markup_literal", "INVISIBLE"]
 
 # C0 controls map to the Unicode "control pictures" block (U+2400 + code), DEL to
 # U+2421; C1 controls (0x80-0x9f) to a replacement box. Tab and newline are kept.
 _TABLE = {code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)}
 _TABLE[0x7F] = 0x2421
 _TABLE.update({code: 0xFFFD for code in range(0x80, 0xA0)})
+
+INVISIBLE = frozenset(
+    [0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0x2061, 0x2062,
+     0x2063, 0x2064, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+"""Bidi controls (LRM/RLM/ALM, embeddings, overrides, isolates), zero-width space,
+joiners and no-break (BOM), invisible operators, and the line/paragraph separators."""
+# Each becomes one replacement box: the text keeps its length, and the terminal's idea
+# of the width agrees with Rich's (a zero-width character may not be zero-width there).
+_TABLE.update({code: 0xFFFD for code in INVISIBLE})
 
 
 def neutralise(text: str) -> str:
@@ -34,3 +53,32 @@ def shorten(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+
+
+def safe_text(text: Text | str) -> Text:
+    """``text`` as a ``Text`` whose characters are neutralised, keeping its styles.
+
+    A ``str`` is taken literally (never as markup). Neutralising maps one character to
+    one, so the spans of a ``Text`` still cover the same characters.
+    """
+    from rich.text import Text
+
+    if isinstance(text, str):
+        return Text(neutralise(text))
+    plain = text.plain
+    clean = neutralise(plain)
+    if clean == plain:
+        return text
+    copy = text.copy()
+    copy.plain = clean
+    return copy
+
+
+def markup_literal(text: str) -> str:
+    """``one_line(text)`` escaped for the few Textual APIs that only take markup (the
+    command palette's titles and help): it reads back as exactly these characters.
+
+    Every ``[`` is escaped; Textual's own ``escape`` leaves some (``[/``, ``[/0``) that
+    then raise ``MarkupError``. Backslashes need no escaping: only ``\\[`` is special.
+    """
+    return one_line(text).replace("[", "\\[")

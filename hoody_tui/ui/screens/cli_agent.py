@@ -106,7 +106,8 @@ class CliAgentScreen(ModalScreen[None]):
 
     def show_field_errors(self, errors: dict[str, str]) -> None:
         for name in ("agent", "prompt", "timeout"):
-            self.query_one(f"#cli-{name}-error", Static).update(errors.get(name, ""))
+            # Field errors may be the server's words: literal text, never markup.
+            self.query_one(f"#cli-{name}-error", Static).update(Text(neutralise(errors.get(name, ""))))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cli-start":
@@ -139,18 +140,20 @@ class CliAgentScreen(ModalScreen[None]):
 
     def progress(self, percent: float | None, message: str | None) -> None:
         text = Text()
-        text.append(f"job {self.job_id}  ", style="bold")
+        text.append(f"job {neutralise(self.job_id or '')}  ", style="bold")
         if percent is not None:
             text.append(progress_bar(percent, 24) + "  ")
         text.append(neutralise(message or ""))
         self.query_one("#cli-status", Static).update(text)
 
     def complete(self, status: str | None, output: str | None) -> None:
-        self.query_one("#cli-status", Static).update(Text(f"job {self.job_id}: {status or 'done'}", style="bold"))
+        self.query_one("#cli-status", Static).update(
+            Text(neutralise(f"job {self.job_id}: {status or 'done'}"), style="bold")
+        )
         self.query_one("#cli-output", Static).update(Text(neutralise(output or "(no output)")))
 
     def stream_state(self, text: str) -> None:
-        self.query_one("#cli-keys", Static).update(text)
+        self.query_one("#cli-keys", Static).update(Text(neutralise(text)))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

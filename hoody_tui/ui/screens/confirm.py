@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...text import neutralise
+
 __all__ = ["ConfirmScreen"]
 
 
@@ -23,7 +25,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-body"):
-            yield Static(self._question, id="confirm-question", markup=False)
+            # The question often quotes a title or a command: literal text, controls made visible.
+            yield Static(neutralise(self._question), id="confirm-question", markup=False)
             yield Static("y: yes    n / Esc: no", id="confirm-keys")
 
     def action_answer(self, yes: bool) -> None:

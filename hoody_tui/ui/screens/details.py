@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...text import neutralise, safe_text
+
 __all__ = ["DetailsScreen"]
 
 
@@ -22,8 +24,10 @@ class DetailsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-body"):
-            yield Static(Text(self._title, style="bold"), id="details-title")
-            yield Static(self._body, id="details-text")
+            # The title quotes a session title and the body holds what the server sent
+            # (todo items, file names, summary fields): shown as neutralised text.
+            yield Static(Text(neutralise(self._title), style="bold"), id="details-title")
+            yield Static(safe_text(self._body), id="details-text")
             yield Static("Esc closes", id="details-hint")
 
     def action_dismiss(self) -> None:  # type: ignore[override]

@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...text import neutralise
+
 __all__ = ["HelpScreen"]
 
 
@@ -24,15 +26,15 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(Text(self._title, style="bold"), id="help-title")
+            yield Static(Text(neutralise(self._title), style="bold"), id="help-title")
             text = Text()
             key_width = max((len(key) for key, _, _ in self._rows), default=4) + 2
             text_width = max((len(d) for _, d, _ in self._rows), default=8) + 2
             for key, description, tooltip in self._rows:
-                text.append(key.ljust(key_width), style="bold")
-                text.append(description.ljust(text_width))
+                text.append(neutralise(key.ljust(key_width)), style="bold")
+                text.append(neutralise(description.ljust(text_width)))
                 if tooltip and tooltip != description:
-                    text.append(tooltip, style="dim")
+                    text.append(neutralise(tooltip), style="dim")
                 text.append("\n")
             yield Static(text, id="help-keys")
             yield Static("Esc closes · ctrl+p opens the command palette", id="help-hint")

@@ -103,13 +103,14 @@ class LoopScreen(ModalScreen[None]):
             text.append(f"iteration {loop.progress_label}  {progress_bar(percent, 20)}\n", style="bold")
             text.append(f"prompt    {neutralise(shorten(loop.prompt, 200))}\n")
             if loop.agent or loop.model:
-                text.append(f"agent     {loop.agent or '-'}  model {loop.model.label() if loop.model else '-'}\n")
+                model = loop.model.label() if loop.model else "-"
+                text.append(f"agent     {neutralise(loop.agent or '-')}  model {neutralise(model or '-')}\n")
             if loop.started_at:
                 import time
 
                 text.append(f"started   {time.strftime('%H:%M:%S', time.localtime(loop.started_at / 1000))}\n")
             if loop.launch_id:
-                text.append(f"launch    {loop.launch_id}\n", style="dim")
+                text.append(f"launch    {neutralise(loop.launch_id)}\n", style="dim")
             status.update(text)
         self.query_one("#loop-start", Button).disabled = active or self.sending
         self.query_one("#loop-stop", Button).disabled = not active or self.sending
@@ -125,9 +126,10 @@ class LoopScreen(ModalScreen[None]):
         prompt_error = errors.get("prompt", "")
         if counter is not None and not prompt_error:
             prompt_error = f"{counter}/{LOOP_PROMPT_MAX}"
-        self.query_one("#loop-prompt-error", Static).update(prompt_error)
+        # Field errors may be the server's words: literal text, never markup.
+        self.query_one("#loop-prompt-error", Static).update(Text(neutralise(prompt_error)))
         self.query_one("#loop-prompt-error").set_class("prompt" in errors, "-invalid")
-        self.query_one("#loop-iters-error", Static).update(errors.get("iters", ""))
+        self.query_one("#loop-iters-error", Static).update(Text(neutralise(errors.get("iters", ""))))
         self.query_one("#loop-iters-error").set_class("iters" in errors, "-invalid")
 
     def on_text_area_changed(self) -> None:
@@ -162,7 +164,7 @@ class LoopScreen(ModalScreen[None]):
 
     def done(self, text: str) -> None:
         self.sending = False
-        self.query_one("#loop-result", Static).update(Text(text))
+        self.query_one("#loop-result", Static).update(Text(neutralise(text)))
         self.refresh_loop()
 
     def failed(self, error: HoodyError) -> None:
@@ -177,7 +179,7 @@ class LoopScreen(ModalScreen[None]):
             text = "The session is busy with a turn: wait until it is idle, or abort it (A), then start the loop."
         else:
             text = str(error)
-        self.query_one("#loop-result", Static).update(Text(text, style="bold"))
+        self.query_one("#loop-result", Static).update(Text(neutralise(text), style="bold"))
         self.refresh_loop()
 
     def action_dismiss(self) -> None:  # type: ignore[override]

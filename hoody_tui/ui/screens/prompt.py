@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ...text import neutralise
+
 __all__ = ["TextPromptScreen"]
 
 
@@ -23,10 +25,10 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-body"):
-            yield Static(self._title, id="prompt-title", markup=False)
+            yield Static(neutralise(self._title), id="prompt-title", markup=False)
             yield Input(placeholder=self._placeholder, id="prompt-input")
             if self._note:
-                yield Static(self._note, id="prompt-note", markup=False)
+                yield Static(neutralise(self._note), id="prompt-note", markup=False)
             yield Static("Enter sends · Esc cancels", id="prompt-keys")
 
     def on_mount(self) -> None:

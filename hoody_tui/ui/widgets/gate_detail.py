@@ -17,7 +17,7 @@ from ...api.questions import Question
 from ...gates.ledger import GateState, Phase
 from ...gates.risk import Risk
 from ...gates.rules import matching_rule
-from ...text import neutralise
+from ...text import neutralise, safe_text
 
 __all__ = ["GateDetail", "edit_diff", "REJECT_NOTE"]
 
@@ -99,7 +99,7 @@ class GateDetail(VerticalScroll):
 
     def show_nothing(self, text: str = "") -> None:
         self.gate_id = None
-        self.query_one("#gate-body", Static).update(Text(text))
+        self.query_one("#gate-body", Static).update(safe_text(text))
 
     def show_permission(
         self,
@@ -149,7 +149,13 @@ class GateDetail(VerticalScroll):
             parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
         parts.append(Text("\ny/Enter allow once · a always · n reject · N reject with a message", style="dim"))
         parts.append(Text(REJECT_NOTE, style="dim italic"))
-        self.query_one("#gate-body", Static).update(Group(*parts))
+        self._show(parts)
+
+    def _show(self, parts: list[RenderableType]) -> None:
+        # Every line is built from neutralised values; this pass also catches what was
+        # not (a risk description, a rule's action, an error note from the server).
+        body = Group(*(safe_text(p) if isinstance(p, Text) else p for p in parts))
+        self.query_one("#gate-body", Static).update(body)
 
     @staticmethod
     def _state_line(state: GateState, colors: dict[str, str]) -> Text:
@@ -214,4 +220,4 @@ class GateDetail(VerticalScroll):
                 block.append("  (several may apply: type them, separated by commas)\n", style="dim")
             parts.append(block)
         parts.append(Text("\n1-9 pick an option · Enter types an answer · n rejects with a reason", style="dim"))
-        self.query_one("#gate-body", Static).update(Group(*parts))
+        self._show(parts)
