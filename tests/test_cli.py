@@ -136,3 +136,16 @@ def test_target_repr_never_shows_the_token(tmp_path):
     target = resolve_target(args)
     assert target.token == "s3cret-token"
     assert "s3cret" not in repr(target)
+
+
+def test_a_token_file_readable_by_others_warns_without_showing_the_token(tmp_path, capsys):
+    path = tmp_path / "token"
+    path.write_text("tok_secret_in_file\n")
+    path.chmod(0o640)
+    t = _target("--url", "http://127.0.0.1:9", "--workspace", "w", "--token-file", str(path))
+    assert t.token == "tok_secret_in_file"
+    err = capsys.readouterr().err
+    assert "can be read by other users" in err and "chmod 600" in err and "tok_secret_in_file" not in err
+    path.chmod(0o600)
+    _target("--url", "http://127.0.0.1:9", "--workspace", "w", "--token-file", str(path))
+    assert "can be read" not in capsys.readouterr().err

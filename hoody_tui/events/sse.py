@@ -61,6 +61,19 @@ class StreamStats:
     last_event_id: str | None = None
 
 
+def _last_event_id_header(event_id: str | None) -> bytes | None:
+    """The id to send back as ``Last-Event-ID`` (UTF-8, as browsers do), or ``None`` when
+    it cannot be a header value as it is (surrounding blanks, control characters). The
+    id is the server's word: sent as a str, a non-ASCII id would raise out of httpx and
+    one with blanks around it would be refused on every reconnect. Without the header
+    the server simply does not replay; the resync after each connect covers the gap."""
+    if not event_id or event_id != event_id.strip(" \t"):
+        return None
+    if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in event_id):
+        return None
+    return event_id.encode("utf-8")
+
+
 class _StreamEnded(Exception):
     """The server closed the stream, or the stream stalled: reconnect."""
 
@@ -125,6 +138,8 @@ class SseStream:
                     yield ConnectionState("failed", reason=exc.message)
                     return
                 reason = str(exc)
+            except E.ApiError as exc:
+                reason = f"{exc} (HTTP {exc.status})"
             except E.HoodyError as exc:
                 reason = str(exc)
             if not self.reconnect:
@@ -140,9 +155,10 @@ class SseStream:
             await asyncio.sleep(delay)
 
     async def _connect_once(self, *, reconnected: bool) -> AsyncIterator[StreamItem]:
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
-        if self.stats.last_event_id:
-            headers["Last-Event-ID"] = self.stats.last_event_id
+        headers: dict[str, str | bytes] = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        last_id = _last_event_id_header(self.stats.last_event_id)
+        if last_id:
+            headers["Last-Event-ID"] = last_id
         timeout = httpx.Timeout(
             self.heartbeat_timeout, connect=self._client._timeout.connect  # noqa: SLF001
         )
@@ -191,6 +207,10 @@ class SseStream:
         )
 
     async def _read(self, source: EventSource) -> AsyncIterator[StreamItem]:
+        # An event stream is UTF-8 whatever the headers say, and a leading byte order
+        # mark is not part of the first line (WHATWG); read as plain UTF-8, a BOM would
+        # turn the first field name into "\ufeffdata" and lose the first event.
+        source.response.encoding = "utf-8-sig"
         stats = self.stats
         parse = self._parse
         async for sse in source.aiter_sse():

@@ -35,7 +35,7 @@ from ..runtime import freeze_long_lived, tune_garbage_collector
 from ..store.changes import Changes
 from ..store.state import WorkspaceStore
 from ..store.sync import fetch_core, fetch_details
-from ..text import neutralise, shorten
+from ..text import markup_literal, neutralise, one_line, shorten
 from ..paths import stylesheet
 from .messages import ActionDone, ActionFailed, ConnectionChanged, StoreChanged, StreamNotice
 from .screens.confirm import ConfirmScreen
@@ -209,14 +209,36 @@ class HoodyApp(App[int]):
         self.gates_view._risks.clear()  # noqa: SLF001
         self.gates_view.refresh_rows(None)
 
+    _been_live = False
+    """The workspace stream has been live at least once (start-up failures are told apart)."""
+
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         if not self.status_bar.is_mounted:
             return
-        self.status_bar.connection = message.state
-        if message.state.phase == "unauthorized":
+        state = message.state
+        self.status_bar.connection = state
+        if state.phase == "live":
+            self._been_live = True
+        elif state.phase == "unauthorized":
             self.notify(
                 "The server rejected the token. Set HOODY_TOKEN or use --token-file, then restart.",
                 title="Token rejected", severity="error", timeout=30,
+            )
+        elif state.phase == "forbidden":
+            self.notify(
+                f"The token is valid but may not open workspace {self.options.workspace} (HTTP 403). "
+                "Check --workspace (or HOODY_WORKSPACE) and that the token has access to it, then restart. "
+                "Not retrying.",
+                title="Access forbidden", severity="error", timeout=30,
+            )
+        elif state.phase == "reconnecting" and state.attempt == 1 and not self._been_live:
+            # Nothing has worked since start-up: say what is wrong once; the status bar
+            # keeps counting the attempts.
+            reason = state.reason or "The server cannot be reached"
+            check = "Check --url (or HOODY_URL); " if "cannot reach" in reason or "timed out" in reason else ""
+            self.notify(
+                f"{reason}. Still trying: the status bar shows the next attempt. {check}q quits.",
+                title="Cannot connect", severity="error", timeout=30,
             )
 
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -322,6 +344,13 @@ class HoodyApp(App[int]):
         if len(new) > 3:
             self.notify(f"+{len(new) - 3} more gates waiting", severity="warning")
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,  # noqa: ANN001
+               markup: bool = True) -> None:
+        """Every toast shows its words literally: messages and titles quote session titles,
+        commands and server errors, so they are neutralised and never read as markup
+        (``markup`` is accepted for Textual's callers and ignored)."""
+        super().notify(neutralise(str(message)), title=one_line(str(title)), severity=severity, timeout=timeout, markup=False)
+
     def on_stream_notice(self, message: StreamNotice) -> None:
         self.notify(message.text, severity=message.severity, timeout=6)
 
@@ -424,8 +453,10 @@ class HoodyApp(App[int]):
         for name, text in (("sessions", "Sessions"), ("stream", "Stream"), ("jobs", "Jobs"), ("gates", "Gates")):
             yield SystemCommand(f"Go to {text}", f"Show the {text.lower()} view", lambda n=name: self.action_show(n))
         for session in list(self.store.sessions.values())[:200]:
-            title = shorten(session.title or session.id, 60)
-            yield SystemCommand(f"Open session: {title}", session.id, lambda s=session.id: self.open_stream(s))
+            # The palette reads a command's title and help as markup: escape the agent's words.
+            title = markup_literal(shorten(session.title or session.id, 60))
+            yield SystemCommand(f"Open session: {title}", markup_literal(session.id),
+                                lambda s=session.id: self.open_stream(s))
 
     # --- gates ---------------------------------------------------------------------------
 

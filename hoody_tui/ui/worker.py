@@ -16,6 +16,7 @@ from ..api.errors import HoodyError, Unauthorized
 from ..api.events import Event
 from ..api.jobs import Job
 from ..api.loops import Loop
+from ..events.backoff import Backoff
 from ..events.items import ConnectionState, Malformed, Resync, StreamItem
 from ..store.state import Snapshot, WorkspaceStore
 from .messages import ConnectionChanged, StoreChanged, StreamNotice
@@ -47,6 +48,11 @@ class EventPump:
         self.snapshot = snapshot
         self.details = details
         self.malformed = 0
+        # A listing that failed is tried again with backoff while the stream stays up
+        # (a reconnect lists again anyway): the monotonic time of the next try, if any.
+        self.backoff = Backoff(initial=1.0, maximum=30.0)
+        self.resync_due: float | None = None
+        self._resync_failures = 0
 
     async def run(self) -> None:
         # Bounded: when the store falls behind, reading waits (the socket pushes back on
@@ -76,14 +82,21 @@ class EventPump:
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
+                wait = None if self.resync_due is None else max(0.0, self.resync_due - time.monotonic())
+                await asyncio.wait({getter, reader}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+                if self.resync_due is not None and time.monotonic() >= self.resync_due:
+                    await self._resync()  # the retry of a failed listing is due
+                # (Checked after that await: an item may have arrived meanwhile.)
+                if getter.done():
+                    batch = [getter.result()]
+                elif reader.done():
                     getter.cancel()
                     if queue.empty():
                         break
                     batch = []
                 else:
-                    batch = [getter.result()]
+                    getter.cancel()
+                    continue
                 while len(batch) < BATCH_MAX and not queue.empty():
                     batch.append(queue.get_nowait())
                 await self.handle(batch)
@@ -128,8 +141,17 @@ class EventPump:
             self.post(ConnectionChanged(ConnectionState("unauthorized", reason=exc.message)))
             return
         except HoodyError as exc:
-            self.post(StreamNotice(f"could not list the workspace: {exc}", severity="error"))
+            self._resync_failures += 1
+            delay = self.backoff.delay(self._resync_failures)
+            self.resync_due = time.monotonic() + delay
+            log.info("listing the workspace failed (%s); trying again in %.1fs", exc, delay)
+            if self._resync_failures == 1:  # said once; the retries go on quietly
+                self.post(StreamNotice(f"could not list the workspace: {exc}. Trying again.", severity="error"))
             return
+        if self._resync_failures:
+            self.post(StreamNotice("the workspace is listed again: what is shown is current", severity="information"))
+        self._resync_failures = 0
+        self.resync_due = None
         self.post(StoreChanged(self.store.resync(snapshot)))
         if self.details is None:
             return

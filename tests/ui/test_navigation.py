@@ -244,3 +244,16 @@ async def test_a_flood_of_updates_is_shown_in_few_paced_view_updates():
                 break
         assert table.get_row("s1")[1].plain.endswith("Renamed 199")
         assert 1 <= app.view_flushes - before < 200
+
+
+async def test_skipping_tls_verification_shows_a_marker_and_only_then():
+    for insecure in (True, False):
+        options = AppOptions(url="https://example.invalid", workspace="demo", server_label="demo",
+                             insecure=insecure, view_refresh=0)
+        app = HoodyApp(options, start_worker=False, clock=lambda: NOW)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            markers = app.status_bar.query("#sb-insecure")
+            assert bool(markers) is insecure
+            if insecure:
+                assert "TLS OFF" in str(markers.first().render())

@@ -79,3 +79,30 @@ def test_a_failed_details_listing_is_a_warning_and_the_workspace_stays_shown():
     store, posted = _run([ConnectionState("live"), Resync(reconnect=True)], details=details)
     assert _kinds(posted) == ["connection:live", "store:sessions:resynced", "notice:warning"]
     assert "s1" in store.sessions
+
+
+def test_a_failed_listing_is_tried_again_while_the_stream_stays_up():
+    """The first listing fails; the pump tries again (with backoff, here made instant)
+    without waiting for a reconnect, and says once that it failed and once that it is
+    current again."""
+    store = WorkspaceStore()
+    posted: list[object] = []
+    calls = []
+
+    async def listing() -> Snapshot:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ServerError("the server is busy", status=503, context="listing sessions")
+        return Snapshot(sessions=[Session(id="s1")], statuses={}, permissions=[], questions=[])
+
+    async def source():
+        yield ConnectionState("live")
+        yield Resync(reconnect=False)
+        while not store.sessions:  # the stream stays open, quiet, until the retry lands
+            await asyncio.sleep(0.01)
+
+    pump = EventPump(source(), store, posted.append, listing)
+    pump.backoff.initial = pump.backoff.maximum = 0.0
+    asyncio.run(pump.run())
+    assert len(calls) == 2 and "s1" in store.sessions
+    assert _kinds(posted) == ["connection:live", "notice:error", "notice:information", "store:sessions:resynced"]

@@ -42,6 +42,8 @@ class JobDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back", id="job.back", tooltip="Back to the jobs list"),
         Binding("F", "full_output", "Full output", id="job.full", tooltip="Fetch the complete, uncut output from the server"),
+        Binding("v", "read_all", "Read all", id="job.read_all",
+                tooltip="Read the complete output page by page (fetched from the server first)", show=False),
         Binding("c", "act('cancel')", "Cancel", id="job.cancel", tooltip="Cancel this job (asks first)"),
         Binding("r", "act('retry')", "Retry", id="job.retry", tooltip="Run it again as a new job"),
     ]
@@ -51,6 +53,7 @@ class JobDetailScreen(Screen[None]):
         self.store = store
         self.job_id = job_id
         self.full_output: str | None = None
+        self._read_when_fetched = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="job-detail"):
@@ -69,7 +72,7 @@ class JobDetailScreen(Screen[None]):
     def refresh_job(self) -> None:
         job = self.job
         if job is None:
-            self.query_one("#job-fields", Static).update(Text(f"Job {self.job_id} is no longer known."))
+            self.query_one("#job-fields", Static).update(Text(f"Job {neutralise(self.job_id)} is no longer known."))
             return
         fields = Text()
 
@@ -125,7 +128,8 @@ class JobDetailScreen(Screen[None]):
         label = "output (full)" if self.full_output is not None else "output" + (" (live)" if not job.is_terminal else "")
         text = Text(f"\n{label}\n", style="bold")
         if len(output) > OUTPUT_SHOWN:
-            text.append(f"… {len(output) - OUTPUT_SHOWN:,} earlier characters not shown\n", style="italic")
+            text.append(f"… {len(output) - OUTPUT_SHOWN:,} earlier characters not shown: v reads all of it\n",
+                        style="italic")
             output = output[-OUTPUT_SHOWN:]
         text.append(neutralise(output) or "(none yet)", style="")
         if self.full_output is None:
@@ -135,6 +139,19 @@ class JobDetailScreen(Screen[None]):
     def show_full_output(self, output: str) -> None:
         self.full_output = output
         self.refresh_job()
+        if self._read_when_fetched:
+            self._read_when_fetched = False
+            self.action_read_all()
+
+    def action_read_all(self) -> None:
+        """The whole output, page by page (fetched first: ``Job.output`` may be cut)."""
+        if self.full_output is None:
+            self._read_when_fetched = True
+            self.action_full_output()
+            return
+        from .full_output import FullOutputScreen
+
+        self.app.push_screen(FullOutputScreen(f"Output of job {self.job_id}", self.full_output))
 
     def action_full_output(self) -> None:
         self.app.post_message(FetchJobOutput(self))

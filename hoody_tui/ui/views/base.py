@@ -9,11 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...store.changes import Changes
 from ...store.state import WorkspaceStore
+from ...text import neutralise
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
 
@@ -212,7 +214,9 @@ class TableView(Vertical):
         widget = self.query_one(selector, Static)
         if self._lines.get(selector) != text:
             self._lines[selector] = text
-            widget.update(text, layout=False)
+            # Content, not str: a title quotes session titles and the typed filter; read as
+            # markup, "[/" would raise and "[link=…]" would become a hyperlink.
+            widget.update(Content(neutralise(text)), layout=False)
         if selector == ".view-hint" and widget.display != bool(text):
             widget.display = bool(text)
 

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from ...api.permissions import PermissionRequest, SessionPermissions
 from ...api.questions import Question
@@ -24,9 +25,10 @@ from ...store.changes import Changes
 from ...text import shorten
 from ..format import relative_time
 from ..theme import theme_color
+from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
 from ..widgets.gate_detail import GateDetail
-from .base import Row, TableView, view_binding
+from .base import TableView, view_binding
 
 __all__ = ["GatesView"]
 
@@ -95,12 +97,14 @@ class GatesView(TableView):
         self.rules: dict[str, SessionPermissions] = {}
         self.rules_errors: dict[str, str] = {}
         self._risks: dict[str, tuple[PermissionRequest, Risk]] = {}
+        self._search: dict[str, tuple[Any, str, str]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title")
         yield FilterInput()
         with Horizontal(id="gates-split"):
-            table_class = type("GatesTable", (DataTable,), {"BINDINGS": [self.ENTER]})
+            # FastTable: a str cell (a title, a command) is shown as text, never read as markup.
+            table_class = type("GatesTable", (FastTable,), {"BINDINGS": [self.ENTER]})
             table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table", id="gates-table")
             self._add_columns(table, self._widths(60))
             yield table
@@ -148,48 +152,116 @@ class GatesView(TableView):
             return Text("failed", style=f"bold {theme_color(self.app, 'error')}")
         return Text(kind, style=theme_color(self.app, color))
 
-    def rows(self) -> list[Row]:
+    # Lazy (see TableView.LAZY): with 10,000 pending gates, building every row's cells on
+    # each change took 0.4 s and re-adding every row 0.6 s, so each decision froze the
+    # app for a second. Only the painted rows are built now, and a decided gate's row is
+    # removed (a new one appended) instead of rebuilding the table.
+    LAZY = True
+
+    def changed_keys(self, changes: Changes) -> set[str] | None:
+        # Any change rechecks the painted rows (a few dozen, only differing cells are
+        # written): session titles and agents may have changed, and the ages move on.
+        return None
+
+    def _search_text(self, gate: PermissionRequest | Question, title: str) -> str:
+        cached = self._search.get(gate.id)
+        if cached is not None and cached[0] is gate and cached[1] == title:
+            return cached[2]
+        if isinstance(gate, PermissionRequest):
+            detail = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns) or ""
+            text = f"permission {title} {gate.permission} {detail} {self.risk(gate).describe()}".lower()
+        else:
+            text = f"question {title} {gate.text}".lower()
+        self._search[gate.id] = (gate, title, text)
+        return text
+
+    def row_order(self) -> list[tuple[str, str]]:
+        store = self.store
+        order: list[tuple[str, str]] = []
+        filtered = self.session_filter
+        searching = bool(self.filter_text)
+        for gate in store.gates_in_order():
+            if filtered and gate.session_id != filtered:
+                continue
+            if searching:
+                session = store.sessions.get(gate.session_id or "")
+                title = (session.title if session else None) or gate.session_id or ""
+                order.append((gate.id, self._search_text(gate, title)))
+            else:
+                order.append((gate.id, ""))
+        pending = store.permissions
+        for gate_id in [k for k in self._risks if k not in pending]:
+            del self._risks[gate_id]
+        for gate_id in [k for k in self._search if k not in pending and k not in store.questions]:
+            del self._search[gate_id]
+        return order
+
+    def row_cells(self, key: str) -> tuple[Any, ...]:
         store = self.store
         app = self.app
-        now = self.clock()
-        rows: list[Row] = []
-        live = set()
-        for gate in store.gates_in_order():
-            if self.session_filter and gate.session_id != self.session_filter:
-                continue
-            live.add(gate.id)
-            session = store.sessions.get(gate.session_id or "")
-            stats = store.stats.get(gate.session_id or "")
-            title = (session.title if session else None) or gate.session_id or ""
-            created = gate.time.created if gate.time else None
-            if isinstance(gate, PermissionRequest):
-                risk = self.risk(gate)
-                detail = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns) or ""
-                cells = (
-                    self._kind_cell("permission", gate.id, "warning"),
-                    Text("⚠", style=f"bold {theme_color(app, 'error')}") if risk.risky else Text(""),
-                    shorten(title, 40),
-                    shorten((stats.agent if stats else None) or "", 8),
-                    shorten(gate.permission or "", 8),
-                    shorten(str(detail), 80),
-                    relative_time(created, now) if created else "",
-                )
-                search = f"permission {title} {gate.permission} {detail} {risk.describe()}".lower()
-            else:
-                cells = (
-                    self._kind_cell("question", gate.id, "accent"),
-                    Text(""),
-                    shorten(title, 40),
-                    shorten((stats.agent if stats else None) or "", 8),
-                    "",
-                    shorten(gate.text, 80),
-                    relative_time(created, now) if created else "",
-                )
-                search = f"question {title} {gate.text}".lower()
-            rows.append((gate.id, cells, search))
-        for gate_id in [k for k in self._risks if k not in store.permissions]:
-            del self._risks[gate_id]
-        return rows
+        gate = store.permissions.get(key) or store.questions.get(key)
+        if gate is None:
+            return ("",) * len(self.COLUMNS)
+        session = store.sessions.get(gate.session_id or "")
+        stats = store.stats.get(gate.session_id or "")
+        title = (session.title if session else None) or gate.session_id or ""
+        created = gate.time.created if gate.time else None
+        age = relative_time(created, self.clock()) if created else ""
+        agent = shorten((stats.agent if stats else None) or "", 8)
+        if isinstance(gate, PermissionRequest):
+            risk = self.risk(gate)
+            detail = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns) or ""
+            return (
+                self._kind_cell("permission", gate.id, "warning"),
+                Text("⚠", style=f"bold {theme_color(app, 'error')}") if risk.risky else Text(""),
+                shorten(title, 40),
+                agent,
+                shorten(gate.permission or "", 8),
+                shorten(str(detail), 80),
+                age,
+            )
+        return (
+            self._kind_cell("question", gate.id, "accent"),
+            Text(""),
+            shorten(title, 40),
+            agent,
+            "",
+            shorten(gate.text, 80),
+            age,
+        )
+
+    def _rebuild(self, table: DataTable[Any], keys: list[str], cells_of: Any) -> None:
+        """Rows removed from anywhere and rows added at the end (gates are decided and
+        arrive in that order) are applied as such; any other change rebuilds the table."""
+        old = self._keys
+        wanted = set(keys)
+        kept = [key for key in old if key in wanted]
+        if not old or len(kept) < len(old) // 2 or keys[: len(kept)] != kept:
+            super()._rebuild(table, keys, cells_of)
+            return
+        selected = self.selected_key
+        for key in old:
+            if key not in wanted:
+                try:
+                    table.remove_row(key)
+                except RowDoesNotExist:
+                    pass
+                self._cells.pop(key, None)
+        blank = ("",) * len(self._visible)
+        for index in range(len(kept), len(keys)):
+            key = keys[index]
+            cells = cells_of(index, key)
+            table.add_row(*(blank if cells is None else cells), key=key)
+            if cells is not None:
+                self._cells[key] = cells
+        self._keys = keys
+        self._index = {key: index for index, key in enumerate(keys)}
+        if selected in self._index:
+            table.move_cursor(row=self._index[selected], animate=False)
+        # Rows that moved into the painted window may never have been written, and kept
+        # rows may have changed in the same batch: recheck them as they are painted
+        # (only the cells that differ are written).
+        self._stale.update(keys)
 
     def refresh_rows(self, changes: Changes | None) -> None:
         super().refresh_rows(changes)

@@ -11,10 +11,12 @@ from textual.widgets import Static
 
 from ...store.changes import Changes
 from ...store.state import WorkspaceStore
-from ...text import shorten
+from ...text import safe_text, shorten
 from ..format import STATUS_ICONS, count, money
 from ..theme import STATUS_COLOR, theme_color
-from ..widgets.message_view import MessageList
+from ...api.messages import ToolPart
+from ..screens.full_output import FullOutputScreen
+from ..widgets.message_view import MAX_OUTPUT_CHARS, MessageList, PartView, tool_summary
 
 __all__ = ["StreamView"]
 
@@ -27,6 +29,9 @@ class StreamView(Vertical):
         Binding("l", "act('loop')", "Loop", id="stream.loop", tooltip="Watch, start or stop this session's loop"),
         Binding("g", "act('cli-agent')", "CLI agent", id="stream.cli_agent", tooltip="Launch a CLI-agent run on this session"),
         Binding("u", "act('earlier')", "Earlier", id="stream.earlier", tooltip="Load earlier messages of this session"),
+        Binding("v", "full_output", "Full output", id="stream.full_output",
+                tooltip="Read the whole output of the focused tool call (else the newest cut one), page by page",
+                show=False),
     ]
 
     class Act(Message):
@@ -41,6 +46,9 @@ class StreamView(Vertical):
         self.session_id: str | None = None
         self.focus_call: str | None = None
         """A tool call to open and scroll to once it is on screen (from the gates' `o`)."""
+        self.deleted = False
+        """The session shown was deleted (on the server, or by another client) while open."""
+        self._known = False
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title", id="stream-title")
@@ -61,8 +69,14 @@ class StreamView(Vertical):
         self.message_list.focus()
 
     def show_session(self, session_id: str | None) -> None:
+        if session_id != self.session_id or not self._known:
+            self._known = bool(session_id and session_id in self.store.sessions)
+            self.deleted = False
         self.session_id = session_id
         if not self.is_mounted:
+            return
+        if session_id is not None and self._known and session_id not in self.store.sessions:
+            self._show_deleted()  # deleted while another view was on screen
             return
         self._show_empty()
         self.message_list.show_session(session_id, self.store.session_messages(session_id) if session_id else [])
@@ -92,8 +106,9 @@ class StreamView(Vertical):
         sid = self.session_id
         if sid is None:
             return
-        if sid in changes.sessions_removed:
-            self.query_one("#stream-title", Static).update(Text("This session was deleted."))
+        if sid in changes.sessions_removed or self.deleted:
+            if not self.deleted:
+                self._show_deleted()
             return
         if sid in changes.messages or changes.resynced:
             self.message_list.sync(self.store.session_messages(sid))
@@ -101,6 +116,20 @@ class StreamView(Vertical):
             self._focus_call()
         if sid in changes.sessions or changes.gates or changes.messages:
             self._show_title()
+
+    def _show_deleted(self) -> None:
+        """The session is gone: say so, and drop its messages (no half-finished message
+        keeps its "…" as if the agent were still working)."""
+        self.deleted = True
+        self.focus_call = None
+        self.message_list.show_session(self.session_id, [])  # stays, empty, to keep the focus and keys
+        title = Text("✕ This session was deleted", style=f"bold {theme_color(self.app, 'error')}")
+        title.append("  (on the server or by another client)", style="dim")
+        self.query_one("#stream-title", Static).update(title)
+        empty = self.query_one("#stream-empty", Static)
+        empty.update("This session was deleted, with its messages, so there is nothing more to show or do here. "
+                     "Press 1 (or Esc) for the sessions list.")
+        empty.display = True
 
     def _show_title(self) -> None:
         sid = self.session_id
@@ -128,7 +157,7 @@ class StreamView(Vertical):
         hidden = store.hidden_earlier(sid)
         if hidden:
             text.append(f"  · {hidden} earlier (u)", style="dim")
-        title.update(text)
+        title.update(safe_text(text))  # the status, agent and model come from the server
 
     def _show_unseen(self, _value: object = None) -> None:
         label = self.query_one("#stream-new", Static)
@@ -144,5 +173,35 @@ class StreamView(Vertical):
         self.action_act("abort")
 
     def action_act(self, action: str) -> None:
+        if self.deleted:
+            self.notify("This session was deleted: there is nothing to do on it.", severity="warning")
+            return
         if self.session_id:
             self.post_message(self.Act(action, self.session_id))
+
+    def _output_part(self) -> ToolPart | None:
+        """The tool call whose output to read: the focused one, else the newest whose
+        output is cut in the stream, else the newest with any output."""
+        node = self.app.focused
+        while node is not None and node is not self:
+            if isinstance(node, PartView) and isinstance(node.part, ToolPart):
+                return node.part if (node.part.state.output or node.part.state.error) else None
+            node = node.parent
+        if not self.session_id:
+            return None
+        newest: ToolPart | None = None
+        for entry in reversed(self.store.session_messages(self.session_id)):
+            for part in reversed(list(entry.parts.values())):
+                if isinstance(part, ToolPart) and part.state.output:
+                    if len(part.state.output) > MAX_OUTPUT_CHARS:
+                        return part
+                    newest = newest or part
+        return newest
+
+    def action_full_output(self) -> None:
+        part = self._output_part()
+        if part is None:
+            self.notify("No tool output to read here: focus a tool call (Tab) and press v.", severity="warning")
+            return
+        text = part.state.output or part.state.error or ""
+        self.app.push_screen(FullOutputScreen(f"Output of {tool_summary(part)}", text))

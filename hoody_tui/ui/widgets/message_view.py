@@ -10,6 +10,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
@@ -29,7 +30,6 @@ from ..format import STATUS_ICONS, count, duration, money
 
 __all__ = ["MessageList", "MessageBlock", "tool_summary"]
 
-MAX_OUTPUT_CHARS = 20_000
 
 def _markdown():  # noqa: ANN202
     """Textual's Markdown widget, imported when a message first needs it: it brings in
@@ -38,9 +38,12 @@ def _markdown():  # noqa: ANN202
 
     return Markdown
 
+MAX_OUTPUT_CHARS = 20_000
 
 
 def _safe_id(prefix: str, raw: str) -> str:
+    """An id or class name from the server's words (a part type, a status, a role):
+    Textual refuses any other character, and would stop the app."""
     return prefix + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in raw)
 
 
@@ -74,7 +77,8 @@ def _tool_body(part: ToolPart) -> Text:
         text.append("output\n", style="bold")
         if len(output) > MAX_OUTPUT_CHARS:
             text.append(neutralise(output[:MAX_OUTPUT_CHARS]))
-            text.append(f"\n… {len(output) - MAX_OUTPUT_CHARS:,} more characters not shown\n", style="italic")
+            text.append(f"\n… {len(output) - MAX_OUTPUT_CHARS:,} more characters not shown: "
+                        "press v on this call to read all of it\n", style="italic")
         else:
             text.append(neutralise(output))
     if state.error:
@@ -89,7 +93,7 @@ class PartView(Vertical):
     """One part; ``show(part)`` updates it in place."""
 
     def __init__(self, part: PartBase, *, role: str | None, **kwargs: Any) -> None:
-        super().__init__(classes=f"part part-{part.type}", **kwargs)
+        super().__init__(classes=f"part {_safe_id('part-', part.type)}", **kwargs)
         self.part = part
         self.role = role
 
@@ -104,7 +108,9 @@ class PartView(Vertical):
             with Collapsible(title="reasoning", collapsed=True, classes="reasoning"):
                 yield Static(Text(neutralise(part.text)), classes="reasoning-text")
         elif isinstance(part, ToolPart):
-            with Collapsible(title=tool_summary(part), collapsed=True, classes=f"tool tool-{part.state.status}"):
+            # Content, not str: a Collapsible reads a str title as markup.
+            with Collapsible(title=Content(tool_summary(part)), collapsed=True,
+                             classes=f"tool {_safe_id('tool-', part.state.status)}"):
                 yield Static(_tool_body(part), classes="tool-body")
         elif isinstance(part, StepFinishPart):
             yield Static(self._step_text(part), classes="step-finish")
@@ -136,10 +142,10 @@ class PartView(Vertical):
             self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
         elif isinstance(part, ToolPart) and isinstance(old, ToolPart):
             collapsible = self.query_one(Collapsible)
-            collapsible.title = tool_summary(part)
-            collapsible.set_class(True, f"tool-{part.state.status}")
+            collapsible.title = Content(tool_summary(part))
+            collapsible.set_class(True, _safe_id("tool-", part.state.status))
             if old.state.status != part.state.status:
-                collapsible.remove_class(f"tool-{old.state.status}")
+                collapsible.remove_class(_safe_id("tool-", old.state.status))
             self.query_one(".tool-body", Static).update(_tool_body(part))
         elif isinstance(part, StepFinishPart):
             self.query_one(Static).update(self._step_text(part))
@@ -150,7 +156,7 @@ class MessageBlock(Vertical):
 
     def __init__(self, entry: MessageEntry, **kwargs: Any) -> None:
         role = entry.info.role or "assistant"
-        super().__init__(classes=f"message message-{role}", **kwargs)
+        super().__init__(classes=f"message {_safe_id('message-', role)}", **kwargs)
         self.entry = entry
         self.message_id = entry.info.id
         self._parts: dict[str, PartView] = {}
