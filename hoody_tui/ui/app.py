@@ -79,7 +79,7 @@ class AppOptions:
     tune_gc: bool = False
     """Tune the garbage collector for a long run once the app is up (the command line
     turns it on; tests that start many apps in one process leave it off)."""
-    view_refresh: float = 0.05
+    view_refresh: float = 0.04
     """Least seconds between two updates of the views from the store (0: at once).
     The gap grows with what an update costs, so a flood of events cannot starve the
     screen or the keyboard; the store itself is always current."""
