@@ -46,6 +46,7 @@ from .screens.cli_agent import CliAgentScreen, StartCliAgent
 from .screens.job_detail import FetchJobOutput, JobDetailScreen
 from .screens.loop import LoopScreen, StartLoop, StopLoop
 from .notify import desktop_notification, set_terminal_title
+from .views.base import TableView
 from .views.gates import GatesView
 from .views.jobs import JobsView
 from .views.sessions import SessionsView
@@ -171,6 +172,7 @@ class HoodyApp(App[int]):
         self.sessions_view.focus_table()
         if self.options.tune_gc:
             tune_garbage_collector()
+        self.set_interval(1.0, self._tick_views, name="relative times")
         if self.start_worker:
             self.consume_events()
 
@@ -262,6 +264,11 @@ class HoodyApp(App[int]):
                 self.flush_views()
             else:
                 self._flush_timer = self.set_timer(wait, self.flush_views, name="view refresh")
+
+    def _tick_views(self) -> None:
+        view = self.view(self.current_view)
+        if isinstance(view, TableView) and not self._shutting_down():
+            view.refresh_times()
 
     def _shutting_down(self) -> bool:
         return self._exit or self._closing or self._closed or not self.screen_stack or not self.sessions_view.is_attached

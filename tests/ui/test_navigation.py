@@ -7,6 +7,7 @@ from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
 from hoody_tui.ui.screens.confirm import ConfirmScreen
 from hoody_tui.ui.screens.help import HelpScreen
 from hoody_tui.events.items import ConnectionState
+from hoody_tui.ui.views.sessions import SessionsView
 from hoody_tui.ui.widgets.status_bar import StatusBar
 from textual.widgets import ContentSwitcher, Static
 
@@ -257,3 +258,25 @@ async def test_skipping_tls_verification_shows_a_marker_and_only_then():
             assert bool(markers) is insecure
             if insecure:
                 assert "TLS OFF" in str(markers.first().render())
+
+
+async def test_relative_times_move_on_with_the_clock_without_events():
+    """'Active 5s' must not freeze on a row whose session sends nothing: the view on
+    screen rewrites its painted rows' times every second."""
+    now = [NOW]
+    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", view_refresh=0)
+    app = HoodyApp(options, start_worker=False, clock=lambda: now[0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        table = app.sessions_view.table
+        column = [key for key, _, _ in SessionsView.COLUMNS].index("active")
+        before = {key: str(table.get_row(key)[column]) for key in app.sessions_view._keys}
+        now[0] += 3 * 3600  # three hours pass, no event arrives
+        for _ in range(300):  # the once-a-second tick rewrites the painted rows
+            await pilot.pause(0.01)
+            after = {key: str(table.get_row(key)[column]) for key in app.sessions_view._keys}
+            if after != before:
+                break
+        changed = [key for key in before if after[key] != before[key] and before[key] not in ("", "-")]
+        assert changed, (before, after)
+        assert all(after[key].endswith("h") for key in changed)

@@ -301,6 +301,19 @@ class TableView(Vertical):
         self._fill_window()
         return len(keys), len(order)
 
+    def refresh_times(self) -> None:
+        """Cells that say a time relative to now (active, age, took) move on with the
+        clock, not with events: write the painted rows again (only the cells that differ
+        are written). Called every second by the app for the view on screen."""
+        if not self.LAZY or not self.is_mounted or not self._keys:
+            return
+        tables = self.query(DataTable)
+        if not tables:
+            return
+        window = self._window(tables.first())
+        self._stale.update(self._keys[window.start:window.stop])
+        self._fill_window()
+
     def _fill_window(self) -> None:
         """Write the stale rows that are in or near the painted window."""
         if not self._stale or not self.is_mounted:
