@@ -280,3 +280,12 @@ async def test_relative_times_move_on_with_the_clock_without_events():
         changed = [key for key in before if after[key] != before[key] and before[key] not in ("", "-")]
         assert changed, (before, after)
         assert all(after[key].endswith("h") for key in changed)
+
+
+async def test_an_empty_workspace_still_has_its_title_and_says_it_is_empty():
+    app = make_app()  # no server answers, no event ever arrives
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        title = app.sessions_view.query_one(".view-title")
+        assert str(title.render()).strip() == "Sessions 0"
+        assert app.sessions_view.query_one(".view-empty").display

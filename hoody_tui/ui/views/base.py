@@ -192,7 +192,9 @@ class TableView(Vertical):
     def refresh_rows(self, changes: Changes | None) -> None:
         """Bring the table in line with the store: rebuilt when the keys or their order
         changed, otherwise only the cells that differ are written."""
-        if not self.is_mounted:
+        # Not is_mounted: that is set only after on_mount, which calls this first (a view
+        # whose workspace sends nothing would otherwise keep a blank title).
+        if self._closing or not self.is_attached:
             return
         tables = self.query(DataTable)
         if not tables:  # composing or tearing down
