@@ -501,13 +501,7 @@ class WorkspaceStore:
             if self.jobs.get(job.id) != job:
                 self._put_job(job, changes)
         for session_id, loop in loops.items():
-            if self.loops.get(session_id) != loop:
-                if loop is None:
-                    self.loops.pop(session_id, None)
-                else:
-                    self.loops[session_id] = loop
-                changes.loops.add(session_id)
-                changes.sessions.add(session_id)
+            changes.merge(self.set_loop(session_id, loop))
         return changes
 
 
