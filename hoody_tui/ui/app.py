@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -42,9 +43,6 @@ from .screens.confirm import ConfirmScreen
 from .screens.details import DetailsScreen
 from .screens.help import HelpScreen
 from .screens.prompt import TextPromptScreen
-from .screens.cli_agent import CliAgentScreen, StartCliAgent
-from .screens.job_detail import FetchJobOutput, JobDetailScreen
-from .screens.loop import LoopScreen, StartLoop, StopLoop
 from .notify import desktop_notification, set_terminal_title
 from .views.base import TableView
 from .views.gates import GatesView
@@ -55,6 +53,11 @@ from .widgets.status_bar import StatusBar
 from .worker import EventPump
 
 __all__ = ["HoodyApp", "AppOptions", "VIEWS"]
+
+if TYPE_CHECKING:  # the panels are imported when first opened (start-up time)
+    from .screens.cli_agent import StartCliAgent
+    from .screens.job_detail import FetchJobOutput, JobDetailScreen
+    from .screens.loop import LoopScreen, StartLoop, StopLoop
 
 VIEWS = ("sessions", "stream", "jobs", "gates")
 EARLIER_PAGE = 100
@@ -289,6 +292,9 @@ class HoodyApp(App[int]):
         self._notice_new_gates(changes)
         if changes.resynced and self.options.tune_gc:
             freeze_long_lived()  # the listing just loaded lives long: keep it out of collections
+        from .screens.job_detail import JobDetailScreen
+        from .screens.loop import LoopScreen
+
         screen = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(screen, JobDetailScreen) and screen.job_id in changes.jobs:
             screen.refresh_job()
@@ -633,11 +639,15 @@ class HoodyApp(App[int]):
             self.load_earlier(session_id)
             return
         if action == "loop":
+            from .screens.loop import LoopScreen
+
             self.push_screen(LoopScreen(self.store, session_id))
             self.poll_loop(session_id)
             self._arm_loop_poll(session_id)
             return
         if action == "cli-agent":
+            from .screens.cli_agent import CliAgentScreen
+
             self.push_screen(CliAgentScreen(session_id, title))
             return
         if action == "abort":
@@ -654,6 +664,8 @@ class HoodyApp(App[int]):
     def _arm_loop_poll(self, session_id: str) -> None:
         """No loop event is documented: poll every 5 s while the loop panel is open
         (a one-shot timer re-armed each time, so nothing runs once it is closed)."""
+
+        from .screens.loop import LoopScreen
 
         def tick() -> None:
             screen = self.screen
@@ -756,6 +768,8 @@ class HoodyApp(App[int]):
             self.notify("This job has no session, so the server has no route to act on it.", severity="warning")
             return
         if action == "details":
+            from .screens.job_detail import JobDetailScreen
+
             self.push_screen(JobDetailScreen(self.store, ids[0]))
         elif action == "cancel":
             self.push_screen(ConfirmScreen(f"Cancel job {ids[0]}?"), lambda yes: yes and self.job_action("cancel", session_id, ids))
