@@ -327,10 +327,20 @@ class HoodyApp(App[int]):
 
     def _notice_new_gates(self, changes: Changes) -> None:
         store = self.store
-        pending = set(store.permissions) | set(store.questions)
-        new = [g for g in store.gates_in_order() if g.id in (changes.permissions | changes.questions) and g.id not in self._known_gates]
-        self._known_gates = pending
-        count = len(pending)
+        # Only the gates this update touched are looked at (not the whole queue, which
+        # may hold 10,000 while events pour in): new = touched, pending, not seen before.
+        known = self._known_gates
+        known.difference_update(changes.permissions_removed | changes.questions_removed)
+        touched = changes.permissions | changes.questions
+        new = [gate for gate_id in touched if gate_id not in known
+               and (gate := store.permissions.get(gate_id) or store.questions.get(gate_id)) is not None]
+        new.sort(key=lambda g: store.gate_seq.get(g.id, 0))
+        if changes.resynced:
+            known.clear()
+            known.update(store.permissions, store.questions)
+        else:
+            known.update(g.id for g in new)
+        count = len(store.permissions) + len(store.questions)
         title = f"({count}) hoody-tui" if count else "hoody-tui"
         if title != self._terminal_title:
             self._terminal_title = title

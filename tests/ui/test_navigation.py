@@ -289,3 +289,34 @@ async def test_an_empty_workspace_still_has_its_title_and_says_it_is_empty():
         title = app.sessions_view.query_one(".view-title")
         assert str(title.render()).strip() == "Sessions 0"
         assert app.sessions_view.query_one(".view-empty").display
+
+
+async def test_a_new_gate_is_announced_once_and_counted_in_the_title():
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        pending = len(app.store.permissions) + len(app.store.questions)
+        assert app._terminal_title == f"({pending}) hoody-tui"  # noqa: SLF001
+
+        def waiting() -> list[str]:
+            return [n.title for n in app._notifications if n.title.startswith("Waiting in")]  # noqa: SLF001
+
+        before = len(waiting())
+        asked = ev("permission.asked", id="per_new", sessionID="s1", permission="bash", patterns=["make"])
+        app.post_message(StoreChanged(app.store.apply_many([asked])))
+        await pilot.pause()
+        assert len(waiting()) == before + 1
+        assert app._terminal_title == f"({pending + 1}) hoody-tui"  # noqa: SLF001
+        # The same gate again (an update): no second announcement.
+        app.post_message(StoreChanged(app.store.apply_many([asked])))
+        await pilot.pause()
+        assert len(waiting()) == before + 1
+        # Answered elsewhere, then asked again: a new announcement.
+        app.post_message(StoreChanged(app.store.apply_many([ev("permission.replied", requestID="per_new", sessionID="s1", reply="once")])))
+        await pilot.pause()
+        assert app._terminal_title == f"({pending}) hoody-tui"  # noqa: SLF001
+        app.post_message(StoreChanged(app.store.apply_many([asked])))
+        await pilot.pause()
+        assert len(waiting()) == before + 2
