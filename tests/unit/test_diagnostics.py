@@ -39,3 +39,20 @@ def test_crash_report_is_redacted_and_private(tmp_path):
         path = write_crash_report(exc, Redactor(TOKEN), tmp_path)
     assert path is not None and TOKEN not in path.read_text() and "RuntimeError" in path.read_text()
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_log_file_is_bounded_however_much_is_logged(tmp_path):
+    from hoody_tui.diagnostics import LOG_MAX_BYTES
+
+    path = tmp_path / "debug.log"
+    handler = setup_log_file(path, Redactor(TOKEN))
+    line = "x" * 4000
+    try:
+        for _ in range((4 * LOG_MAX_BYTES) // len(line)):  # four times what one file holds
+            logging.getLogger("hoody_tui.test").debug(line)
+    finally:
+        logging.getLogger("hoody_tui").removeHandler(handler)
+        handler.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["debug.log", "debug.log.1", "debug.log.2"]  # two old files kept, no more
+    assert all((tmp_path / name).stat().st_size <= LOG_MAX_BYTES for name in files)
