@@ -320,3 +320,30 @@ async def test_a_new_gate_is_announced_once_and_counted_in_the_title():
         app.post_message(StoreChanged(app.store.apply_many([asked])))
         await pilot.pause()
         assert len(waiting()) == before + 2
+
+
+async def test_updates_that_cannot_move_rows_do_not_list_the_order_again():
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        view = app.sessions_view
+        listed = []
+        original = view.row_order
+        view.row_order = lambda: listed.append(1) or original()  # type: ignore[method-assign]
+        keys = list(view._keys)
+        # A status and a rename: rows stay where they are, the cells follow.
+        app.post_message(StoreChanged(app.store.apply_many([
+            ev("session.status", sessionID="s1", status={"type": "busy"}),
+            ev("session.updated", info={"id": "s1", "title": "Renamed in place", "time": {"created": 1700000000000}}),
+        ])))
+        await pilot.pause()
+        assert listed == [] and view._keys == keys
+        assert view.table.get_row("s1")[1].plain.endswith("Renamed in place")
+        # A new session can move rows: the order is listed again and it appears.
+        app.post_message(StoreChanged(app.store.apply_many([
+            ev("session.created", info={"id": "s9", "title": "Brand new", "time": {"created": 1700000099000}}),
+        ])))
+        await pilot.pause()
+        assert listed == [1] and "s9" in view._keys and view._keys[0] == "s9"

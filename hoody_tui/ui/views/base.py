@@ -65,6 +65,7 @@ class TableView(Vertical):
         # (outside the painted window when they changed).
         self._index: dict[str, int] = {}
         self._stale: set[str] = set()
+        self._total = 0  # rows before the filter, at the last listing of the order
         self._lines: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -159,6 +160,11 @@ class TableView(Vertical):
     def changed_keys(self, changes: Changes) -> set[str] | None:
         """Lazy views: the row keys ``changes`` touches (``None``: any row may have changed)."""
         return None
+
+    def order_may_change(self, changes: Changes) -> bool:
+        """Lazy views: whether ``changes`` can add, remove or reorder rows (when it cannot,
+        the order is not listed again). Unless a view knows better: yes."""
+        return True
 
     def concerns(self, changes: Changes) -> bool:
         return True
@@ -279,7 +285,16 @@ class TableView(Vertical):
         return range(max(0, top - page), top + 2 * page)
 
     def _refresh_lazy(self, table: DataTable[Any], changes: Changes | None) -> tuple[int, int]:
+        if changes is not None and not self.filter_text and self._keys and not self.order_may_change(changes):
+            # The same rows in the same order: only the touched ones are written again
+            # (with 10,000 sessions, listing the order on every update cost ~50 ms).
+            touched = self.changed_keys(changes)
+            index = self._index
+            self._stale.update(self._keys if touched is None else (key for key in touched if key in index))
+            self._fill_window()
+            return len(self._keys), self._total
         order = self.row_order()
+        self._total = len(order)
         text = self.filter_text
         keys = [key for key, search in order if text in search] if text else [key for key, _ in order]
         if keys != self._keys:

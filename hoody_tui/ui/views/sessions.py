@@ -34,6 +34,7 @@ class SessionsView(TableView):
     DROP_ORDER = ("loop", "tokens", "agent", "active", "model")
     EMPTY_TEXT = "No sessions in this workspace yet."
     _depths: dict[str, int] = {}
+    _placement: dict[str, tuple[str | None, int]] = {}
     ENTER = Binding("enter", "select_cursor", "Open stream", id="sessions.open", tooltip="Watch this session's messages live")
     BINDINGS = [
         Binding("A", "abort", "Abort", id="sessions.abort", tooltip="Stop the agent's current turn (asks first)"),
@@ -104,13 +105,29 @@ class SessionsView(TableView):
             return None  # gate counts: cheap to recheck the painted rows
         return changes.sessions | changes.loops
 
+    def order_may_change(self, changes: Changes) -> bool:
+        # Rows are ordered by creation and parent: only a new, removed, re-parented or
+        # re-dated session moves them; a status, a message or a title never does.
+        if changes.resynced or changes.sessions_removed:
+            return True
+        index, sessions = self._index, self.store.sessions
+        for sid in changes.sessions:
+            if sid not in index:
+                return True
+            session = sessions.get(sid)
+            if session is None or _placement(session) != self._placement.get(sid):
+                return True
+        return False
+
     def row_order(self) -> list[tuple[str, str]]:
         store = self.store
         depths = self._depths = {}
+        placement = self._placement = {}
         order: list[tuple[str, str]] = []
         for session, depth in self.ordered():
             sid = session.id
             depths[sid] = depth
+            placement[sid] = _placement(session)
             stats = store.stats.get(sid)
             status = store.status(sid).type
             agent, model = (stats.agent or "", stats.model or "") if stats else ("", "")
@@ -170,3 +187,7 @@ class SessionsView(TableView):
         if key:
             self.post_message(self.Act(kind, key))
 
+
+def _placement(session: Session) -> tuple[str | None, int]:
+    """What a session's place in the list depends on: its parent and when it was created."""
+    return session.parent_id, (session.time.created if session.time else None) or 0
