@@ -288,9 +288,7 @@ class TableView(Vertical):
         if changes is not None and not self.filter_text and self._keys and not self.order_may_change(changes):
             # The same rows in the same order: only the touched ones are written again
             # (with 10,000 sessions, listing the order on every update cost ~50 ms).
-            touched = self.changed_keys(changes)
-            index = self._index
-            self._stale.update(self._keys if touched is None else (key for key in touched if key in index))
+            self._mark_stale(changes)
             self._fill_window()
             return len(self._keys), self._total
         order = self.row_order()
@@ -309,14 +307,18 @@ class TableView(Vertical):
 
             self._rebuild(table, keys, cells_of)
         else:
-            touched = None if changes is None else self.changed_keys(changes)
-            if touched is None:
-                self._stale.update(keys)
-            else:
-                index = self._index
-                self._stale.update(key for key in touched if key in index)
+            self._mark_stale(changes)
         self._fill_window()
         return len(keys), len(order)
+
+    def _mark_stale(self, changes: Changes | None) -> None:
+        """The shown rows ``changes`` touches (all of them for ``None``) are to be written again."""
+        touched = None if changes is None else self.changed_keys(changes)
+        if touched is None:
+            self._stale.update(self._keys)
+        else:
+            index = self._index
+            self._stale.update(key for key in touched if key in index)
 
     def refresh_times(self) -> None:
         """Cells that say a time relative to now (active, age, took) move on with the
