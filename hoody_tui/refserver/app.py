@@ -32,7 +32,7 @@ HOLD_POLL = 0.02
 
 
 def _is_stream(path: str) -> bool:
-    return path.endswith("/stream") or path.endswith("/meta/events")
+    return path.endswith(("/stream", "/meta/events"))
 
 
 class Guard:
@@ -92,7 +92,7 @@ class Guard:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:  # noqa: BLE001 - the point is to catch everything
+        except Exception as exc:  # the point is to catch everything
             log.error("%s %s failed", scope.get("method"), path, exc_info=exc)
             if not started:
                 await self._send_error(send, ApiError.unknown(f"{type(exc).__name__}: {exc}"))

@@ -265,16 +265,16 @@ def file_diff(path: str) -> dict[str, Any]:
     diff = "".join(difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}",
     ))
-    additions = sum(1 for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
-    deletions = sum(1 for l in diff.splitlines() if l.startswith("-") and not l.startswith("---"))
+    additions = sum(1 for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
+    deletions = sum(1 for line in diff.splitlines() if line.startswith("-") and not line.startswith("---"))
     return {"file": path, "before": before, "after": after, "additions": additions, "deletions": deletions,
             "diff": diff}
 
 
 def edit_call(path: str) -> ToolCall:
     d = file_diff(path)
-    old = "".join(l[1:] for l in d["diff"].splitlines(keepends=True) if l.startswith("-") and not l.startswith("---"))
-    new = "".join(l[1:] for l in d["diff"].splitlines(keepends=True) if l.startswith("+") and not l.startswith("+++"))
+    old = "".join(line[1:] for line in d["diff"].splitlines(keepends=True) if line.startswith("-") and not line.startswith("---"))
+    new = "".join(line[1:] for line in d["diff"].splitlines(keepends=True) if line.startswith("+") and not line.startswith("+++"))
     filediff = {k: d[k] for k in ("file", "before", "after", "additions", "deletions")}
     return ToolCall(
         "edit", {"filePath": f"{WORKTREE}/{path}", "oldString": old, "newString": new, "diff": d["diff"]},

@@ -75,14 +75,15 @@ class Firehose:
         if roll < 0.8:
             text = _TEXTS[target.n % len(_TEXTS)]
             delta = _DELTAS[target.n % len(_DELTAS)]
+            # %-formatting on purpose (here and below): the JSON braces stay literal, an f-string would double them all.
             return (
-                '{"type":"message.part.updated","properties":{"part":{"id":"%s","sessionID":"%s","messageID":"%s",'
+                '{"type":"message.part.updated","properties":{"part":{"id":"%s","sessionID":"%s","messageID":"%s",'  # noqa: UP031
                 '"type":"text","text":"%s","time":{"start":%d}},"delta":"%s"}}'
                 % (target.part_id, target.session_id, target.message_id, text, self.ws.now(), delta)
             )
         if roll < 0.9:
             status = "busy" if target.n % 2 else "idle"
-            return ('{"type":"session.status","properties":{"sessionID":"%s","status":{"type":"%s"}}}'
+            return ('{"type":"session.status","properties":{"sessionID":"%s","status":{"type":"%s"}}}'  # noqa: UP031
                     % (target.session_id, status))
         progress = target.job["progress"]
         assert isinstance(progress, dict)

@@ -9,6 +9,7 @@ runs, tracks ``childJobIds``/``finishedChildJobIds``, and fails if any child fai
 from __future__ import annotations
 
 import asyncio
+import builtins  # in Jobs' signatures a bare `list` is the method Jobs.list
 import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -281,7 +282,7 @@ class Jobs:
         if job.task is not None and not job.task.done():
             job.task.cancel()
 
-    def cancel_many(self, session_id: str, job_ids: list[str]) -> dict[str, Any]:
+    def cancel_many(self, session_id: str, job_ids: builtins.list[str]) -> dict[str, Any]:
         """``POST S/jobs/cancel``: per-id outcome, never an error."""
         cancelled = 0
         failed: list[dict[str, str]] = []
@@ -326,7 +327,7 @@ class Jobs:
         new.info["metadata"]["retriedFrom"] = job.id
         return {"jobID": new.id, "sessionID": rec.id, "status": "queued", "retriedFrom": job.id}
 
-    def inject(self, rec: SessionRec, job_ids: list[str] | None) -> dict[str, Any]:
+    def inject(self, rec: SessionRec, job_ids: builtins.list[str] | None) -> dict[str, Any]:
         """``POST S/jobs/inject``: attach summaries of terminal, unprocessed jobs to the last
         user message (or a new one). ``None`` = every such job with the ``manual`` policy."""
         if rec.loop is not None:

@@ -131,7 +131,7 @@ def start_raw_server(host: str = "127.0.0.1") -> RawServer:
 
         try:
             loop.run_until_complete(main())
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:  # reported to the starting thread
             box["error"] = exc
         finally:
             ready.set()

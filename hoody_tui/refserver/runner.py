@@ -169,7 +169,7 @@ class RunningServer:
             self.state.faults.update(**changes)
             return self.state.faults.as_dict()
 
-        return self.call(apply)  # type: ignore[no-any-return]
+        return self.call(apply)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server: end the streams, shut uvicorn down, join the thread."""
@@ -223,7 +223,7 @@ def start_in_thread(config: ServerConfig | None = None, **overrides: Any) -> Run
         box["loop"] = loop
         try:
             loop.run_until_complete(main())
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:  # reported to the starting thread
             box.setdefault("error", exc)
         finally:
             ready.set()

@@ -86,7 +86,7 @@ def build_routes(prefixes: Sequence[str]) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for prefix in sorted(prefixes, key=len, reverse=True):
         for method, path, endpoint in ROUTES:
-            routes.append(Route(prefix + path, endpoint, methods=[method]))  # type: ignore[arg-type]
+            routes.append(Route(prefix + path, endpoint, methods=[method]))
     return routes
 
 

@@ -21,7 +21,7 @@ REPLIES = ("once", "always", "reject")
 
 
 async def session_permissions(request: Request) -> Response:
-    ws, rec = session(request)
+    _, rec = session(request)
     agent = request.query_params.get("agent") or rec.agent
     agent_rules = catalog.agent_ruleset(agent)
     session_rules = list(rec.info.get("permission") or [])

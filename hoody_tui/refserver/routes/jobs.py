@@ -116,6 +116,7 @@ async def install_loop(request: Request) -> Response:
         errors.append(("iters", "Must be between 1 and 100"))
     if errors:
         raise ApiError.invalid(*errors)
+    assert isinstance(prompt, str) and isinstance(iters, int)  # the checks above; tells mypy
     return ok(ws.loops.install(rec, prompt, iters))
 
 
@@ -153,6 +154,7 @@ async def start_cli_agent(request: Request) -> Response:
         errors.append(("timeout", "Must be a positive integer (ms)"))
     if errors:
         raise ApiError.invalid(*errors)
+    assert isinstance(prompt, str)  # the checks above; tells mypy
     defn = catalog.CLI_AGENTS[key]
     clamped = min(timeout or CLI_DEFAULT_TIMEOUT_MS, catalog.CLI_TIMEOUT_CEILING_MS)
     rng = ws.rng(f"cli:{len(ws.jobs.records)}")
