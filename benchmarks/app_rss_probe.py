@@ -18,10 +18,10 @@ from benchmarks.rss_probe import vm_rss_mb
 
 
 async def _main(url: str, workspace: str, sizes: list[int]) -> dict:
-    from hoody_tui.ui.app import AppOptions, HoodyApp
+    from hoody_tui.launch import hoody_app
 
-    app = HoodyApp(AppOptions(url=url, workspace=workspace, server_label="bench", bell=False,
-                              gate_toasts=False, tune_gc=True))
+    app = hoody_app(url, workspace, server_label="bench", bell=False,
+                    gate_notices=False, tune_gc=True)
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 36)) as pilot:
         deadline = time.monotonic() + 30

@@ -25,7 +25,7 @@ def _process_age() -> float:
 async def _main(url: str, workspace: str, result: dict) -> int:
     from textual.screen import Screen
 
-    from hoody_tui.ui.app import AppOptions, HoodyApp
+    from hoody_tui.launch import hoody_app
 
     original = Screen._compositor_refresh  # noqa: SLF001
 
@@ -34,8 +34,8 @@ async def _main(url: str, workspace: str, result: dict) -> int:
         result.setdefault("first_paint", time.time())
 
     Screen._compositor_refresh = painted  # noqa: SLF001
-    app = HoodyApp(AppOptions(url=url, workspace=workspace, server_label="bench", bell=False,
-                              gate_toasts=False, gate_settle=0.0, tune_gc=True))
+    app = hoody_app(url, workspace, server_label="bench", bell=False,
+                    gate_notices=False, gate_settle=0.0, tune_gc=True)
     async with app.run_test(size=(120, 36)) as pilot:
         deadline = time.monotonic() + 30
         while not app.sessions_view._keys:  # noqa: SLF001

@@ -18,7 +18,7 @@ import httpx
 import orjson
 from httpx_sse import EventSource
 
-from hoody_tui.api import HoodyClient
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api.events import Event
 from hoody_tui.events.items import ConnectionState, Malformed
 from hoody_tui.refserver import start_in_thread
@@ -153,10 +153,10 @@ def measure_client(rate: float, seconds: float, *, max_events: int | None = None
 # --- c. end to end: the headless app ---------------------------------------------------------
 
 def _app(server):
-    from hoody_tui.ui.app import AppOptions, HoodyApp
+    from hoody_tui.launch import hoody_app
 
-    return HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="bench", bell=False,
-                               gate_toasts=False, gate_settle=0.0, tune_gc=True))
+    return hoody_app(server.url, server.workspace, server_label="bench", bell=False,
+                    gate_notices=False, gate_settle=0.0, tune_gc=True)
 
 
 async def _wait(condition, timeout: float = 30.0, poll: float = 0.002, what: str = "condition") -> None:
@@ -416,7 +416,7 @@ def _label(n: int) -> str:
 
 async def _big(sessions: int, jobs: int) -> dict:
     from hoody_tui.api import parse_event
-    from hoody_tui.ui.app import AppOptions, HoodyApp
+    from hoody_tui.launch import hoody_app
 
     now = 1_760_000_000_000
     events = []
@@ -432,8 +432,8 @@ async def _big(sessions: int, jobs: int) -> dict:
             "time": {"created": now, "started": now}}}}))
     server = start_in_thread(scenario="none")
     try:
-        app = HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="bench", bell=False,
-                                  gate_toasts=False, gate_settle=0.0, tune_gc=True), start_worker=False)
+        app = hoody_app(server.url, server.workspace, server_label="bench", bell=False,
+                                  gate_notices=False, gate_settle=0.0, tune_gc=True, start_worker=False)
         t_build = time.perf_counter()
         app.store.apply_many(events)
         build = time.perf_counter() - t_build

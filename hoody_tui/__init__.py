@@ -2,6 +2,8 @@
 
 import sys as _sys
 
+__version__ = "0.1.0"
+
 # httpx imports its command-line client (click, and rich's syntax highlighting) on
 # import, unless that fails: 25-30 ms of our start-up (python -X importtime) for a tool
 # we never run. Blocking the one module makes httpx fall back to its stub `main`.

@@ -8,11 +8,13 @@ would put it in the process list and the shell history).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backends import KINDS, Connection, connect
 from .config import (
     ConfigError,
     Profile,
@@ -39,11 +41,13 @@ class Target:
     insecure: bool
     api_prefix: str
     theme: str | None = None
+    backend: str = "auto"
+    keys: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never show the token
         return (
             f"Target(url={self.url!r}, workspace={self.workspace!r}, token={'set' if self.token else 'none'}, "
-            f"insecure={self.insecure}, api_prefix={self.api_prefix!r})"
+            f"insecure={self.insecure}, api_prefix={self.api_prefix!r}, backend={self.backend!r})"
         )
 
 
@@ -57,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Try `hoody-tui --demo` to see it with the bundled reference server."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--url", help="server URL, e.g. https://api.hoody.com (env HOODY_URL)")
     parser.add_argument("--workspace", help="workspace id (env HOODY_WORKSPACE)")
     parser.add_argument(
@@ -64,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the bearer token from this file (else env HOODY_TOKEN)",
     )
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+    parser.add_argument(
+        "--backend", choices=KINDS, default=None,
+        help="the kind of server: hoody (the workspace API), or auto (the default) to ask the server",
+    )
     parser.add_argument("--profile", help="a profile of the config file (env HOODY_PROFILE)")
     parser.add_argument(
         "--api-prefix", default=None, metavar="PREFIX",
@@ -86,6 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="also send a desktop notification (OSC 9 / OSC 777) when a gate arrives",
     )
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hoody-tui")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        from . import __version__
+
+        return __version__
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
@@ -131,10 +151,13 @@ def resolve_target(args: argparse.Namespace) -> Target:
             warning = private_file_warning(token_path.expanduser())
             if warning:
                 print(f"{PROG}: {warning}", file=sys.stderr)
+    backend = args.backend or profile.backend or "auto"
+    if backend not in KINDS:
+        raise UsageError(f"unknown backend {backend!r} in the profile (known: {', '.join(KINDS)})")
     return Target(
         url, workspace, token, bool(args.insecure or profile.insecure),
         args.api_prefix or profile.api_prefix or "/api/v1",
-        args.theme or profile.theme or config.theme,
+        args.theme or profile.theme or config.theme, backend, dict(config.keys),
     )
 
 
@@ -146,24 +169,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import start_demo_server
 
             server = start_demo_server(seed=args.seed)
-            target = Target(server.url, server.workspace, None, False, "/api/v1", args.theme)
+            path, named = config_path_from(environment())
+            keys = load_config_file(path, required=named).keys
+            target = Target(server.url, server.workspace, None, False, "/api/v1", args.theme, "hoody", dict(keys))
         else:
             target = resolve_target(args)
-        from .ui.app import AppOptions, HoodyApp
-
         from .gates.audit import default_audit_path
+        from .ui.app import AppOptions, HoodyApp
+        from .ui.keys import check_keymap
 
+        for problem in check_keymap(target.keys):
+            print(f"{PROG}: {problem}; ignored", file=sys.stderr)
         options = AppOptions(
-            url=target.url, workspace=target.workspace, token=target.token, insecure=target.insecure,
-            api_prefix=target.api_prefix, theme=target.theme, server_label="demo" if args.demo else None,
+            insecure=target.insecure, theme=target.theme, server_label="demo" if args.demo else None,
             audit_log=(args.audit_log or default_audit_path()).expanduser(),
             bell=not args.no_bell, desktop_notifications=args.notify, tune_gc=True,
+            keymap={k: v for k, v in target.keys.items() if not check_keymap({k: v})},
         )
         if args.log_file:
             from .diagnostics import Redactor, setup_log_file
 
             setup_log_file(args.log_file.expanduser(), Redactor(target.token))
-        app = HoodyApp(options)
+        backend = asyncio.run(connect(Connection(
+            target.url, target.workspace, target.token, target.insecure, target.api_prefix, target.backend,
+        )))
+        app = HoodyApp(options, backend=backend)
         if target.theme and target.theme not in app.available_themes:
             raise UsageError(f"unknown theme {target.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
         app.run()

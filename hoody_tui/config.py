@@ -14,6 +14,11 @@ or ``$HOODY_CONFIG``)::
     [profiles.local]
     url = "http://127.0.0.1:4096"
     workspace = "demo"
+    backend = "hoody"        # auto (the default) asks the server what it is
+
+    [keys]                   # binding ids to keys (ids: the help screen, F1)
+    "app.gates" = "f9"
+    "gates.once" = "y,enter"
 
 Environment: ``HOODY_URL``, ``HOODY_WORKSPACE``, ``HOODY_TOKEN``, ``HOODY_PROFILE``,
 ``HOODY_CONFIG`` (read with pydantic-settings). The token never comes from a flag value.
@@ -59,6 +64,7 @@ class Profile(BaseModel):
     insecure: bool = False
     api_prefix: str | None = None
     theme: str | None = None
+    backend: str | None = None
 
 
 class ConfigFile(BaseModel):
@@ -67,6 +73,8 @@ class ConfigFile(BaseModel):
     default_profile: str | None = None
     theme: str | None = None
     profiles: dict[str, Profile] = Field(default_factory=dict)
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Binding ids to keys, applied with Textual's keymap (``"app.gates" = "f9"``)."""
 
 
 class EnvSettings(BaseSettings):

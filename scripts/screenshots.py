@@ -21,16 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hoody_tui.demo import start_demo_server  # noqa: E402
-from hoody_tui.ui.app import AppOptions, HoodyApp  # noqa: E402
+from hoody_tui.launch import hoody_app  # noqa: E402
 
 
 async def capture(theme: str, out: Path, size: tuple[int, int], settle: float) -> list[Path]:
     server = start_demo_server(seed=1)
     written: list[Path] = []
     try:
-        options = AppOptions(url=server.url, workspace=server.workspace, server_label="demo", theme=theme,
-                             bell=False, gate_toasts=False, audit_log=None)
-        app = HoodyApp(options)
+        app = hoody_app(server.url, server.workspace, server_label="demo", theme=theme, bell=False,
+                        gate_notices=False, audit_log=None)
         async with app.run_test(size=size) as pilot:
             # Let the scenario run until sessions, a stream and a gate are there to show.
             for _ in range(int(settle * 10)):

@@ -1,11 +1,16 @@
-"""The typed API layer: models, errors and the async client. No Textual here.
+"""The records every part of hoody-tui speaks in, and how they are read off the wire.
 
-Everything a caller needs is importable from ``hoody_tui.api``.
+The bottom layer (it imports nothing else of hoody-tui, and never Textual): the
+pydantic models of sessions, messages and parts, permission requests, questions, jobs
+and loops (the opencode family's shapes, which the hoody workspace API and opencode
+share, read tolerantly), the typed events the store applies, the error hierarchy, and
+the HTTP helpers every backend's client shares (:mod:`.transport`). Each backend's
+client lives in :mod:`hoody_tui.backends`; a backend whose wire differs maps its shapes
+to these records.
 """
 
 from .base import ApiModel, ModelRef, TimeSpan, parse_epoch_ms
 from .cli_agent import CliAgentComplete, CliAgentProgress, CliAgentSnapshot, CliAgentStarted
-from .client import DEFAULT_PREFIX, HoodyClient
 from .envelopes import next_cursor, unwrap_list
 from .errors import (
     ApiError,
@@ -96,7 +101,7 @@ from .sessions import FileDiff, Session, SessionStatus, SessionStatusMap, Sessio
 __all__ = [
     "ApiModel", "ModelRef", "TimeSpan", "parse_epoch_ms",
     "CliAgentComplete", "CliAgentProgress", "CliAgentSnapshot", "CliAgentStarted",
-    "DEFAULT_PREFIX", "HoodyClient", "next_cursor", "unwrap_list",
+    "next_cursor", "unwrap_list",
     "ApiError", "Conflict", "FieldError", "Forbidden", "Gone", "HoodyError", "Invalid", "NotFound",
     "PayloadError", "RequestTimeout", "ServerError", "TransportError", "Unauthorized", "Unreachable",
     "error_from_response", "normalise_error_body",

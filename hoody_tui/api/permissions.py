@@ -52,6 +52,8 @@ class PermissionRequest(ApiModel):
     tool: ToolRef | None = None
     title: str | None = None
     time: TimeSpan | None = None
+    generation: int | None = None
+    """The gate's generation, on servers whose gates have one (a reply echoes it)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -1,8 +1,8 @@
-"""The one event worker: consume ``meta/events``, keep the store current, post Messages.
+"""The event pump: read a backend's live events, keep the store current, publish what changed.
 
-It drains whatever has arrived, applies it to the store as one batch and posts one
-:class:`StoreChanged`; on every (re)connect it lists the workspace again (resync)
-before applying what follows.
+It drains whatever has arrived, applies it to the store as one batch and publishes one
+:class:`~.publications.StoreUpdated`; on every (re)connect it lists the workspace again
+(resync) before applying what follows. No Textual here: it reports through a callback.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from ..api.loops import Loop
 from ..events.backoff import Backoff
 from ..events.items import ConnectionState, Malformed, Resync, StreamItem
 from ..store.state import Snapshot, WorkspaceStore
-from .messages import ConnectionChanged, StoreChanged, StreamNotice
+from .publications import ConnectionUpdated, Notice, Publish, StoreUpdated
 
 __all__ = ["EventPump", "BATCH_MAX"]
 
-log = logging.getLogger("hoody_tui.worker")
+log = logging.getLogger("hoody_tui.pump")
 
 BATCH_MAX = 2000
 QUEUE_MAX = 4000
@@ -32,19 +32,19 @@ YIELD_EVERY = 0.004
 
 
 class EventPump:
-    """Reads ``source`` and reports through ``post`` (the app's ``post_message``)."""
+    """Reads ``source`` and reports through ``publish``."""
 
     def __init__(
         self,
         source: AsyncIterable[StreamItem],
         store: WorkspaceStore,
-        post: Callable[[object], object],
+        publish: Publish,
         snapshot: Callable[[], Awaitable[Snapshot]],
         details: Callable[[Snapshot], Awaitable[tuple[list[Job], dict[str, Loop | None]]]] | None = None,
     ) -> None:
         self.source = source
         self.store = store
-        self.post = post
+        self.post = publish
         self.snapshot = snapshot
         self.details = details
         self.malformed = 0
@@ -117,20 +117,20 @@ class EventPump:
                 self._apply(events)
                 events = []
             if isinstance(item, ConnectionState):
-                self.post(ConnectionChanged(item))
+                self.post(ConnectionUpdated(item))
             elif isinstance(item, Resync):
                 await self._resync()
             elif isinstance(item, Malformed):
                 self.malformed += 1
                 log.warning("skipped a malformed event: %s", item.reason)
-                self.post(StreamNotice(f"skipped a malformed event ({item.reason})"))
+                self.post(Notice(f"skipped a malformed event ({item.reason})", "warning"))
         if events:
             self._apply(events)
 
     def _apply(self, events: list[Event]) -> None:
         changes = self.store.apply_many(events)
         if changes:
-            self.post(StoreChanged(changes))
+            self.post(StoreUpdated(changes))
 
     async def _resync(self) -> None:
         """List the workspace and replace the store's view of it: sessions, statuses and
@@ -138,7 +138,7 @@ class EventPump:
         try:
             snapshot = await self.snapshot()
         except Unauthorized as exc:
-            self.post(ConnectionChanged(ConnectionState("unauthorized", reason=exc.message)))
+            self.post(ConnectionUpdated(ConnectionState("unauthorized", reason=exc.message)))
             return
         except HoodyError as exc:
             self._resync_failures += 1
@@ -146,20 +146,20 @@ class EventPump:
             self.resync_due = time.monotonic() + delay
             log.info("listing the workspace failed (%s); trying again in %.1fs", exc, delay)
             if self._resync_failures == 1:  # said once; the retries go on quietly
-                self.post(StreamNotice(f"could not list the workspace: {exc}. Trying again.", severity="error"))
+                self.post(Notice(f"could not list the workspace: {exc}. Trying again.", "error"))
             return
         if self._resync_failures:
-            self.post(StreamNotice("the workspace is listed again: what is shown is current", severity="information"))
+            self.post(Notice("the workspace is listed again: what is shown is current", "information"))
         self._resync_failures = 0
         self.resync_due = None
-        self.post(StoreChanged(self.store.resync(snapshot)))
+        self.post(StoreUpdated(self.store.resync(snapshot)))
         if self.details is None:
             return
         try:
             jobs, loops = await self.details(snapshot)
         except HoodyError as exc:
-            self.post(StreamNotice(f"could not list the sessions' jobs and loops: {exc}", severity="warning"))
+            self.post(Notice(f"could not list the sessions' jobs and loops: {exc}", "warning"))
             return
         changes = self.store.apply_details(jobs, loops)
         if changes:
-            self.post(StoreChanged(changes))
+            self.post(StoreUpdated(changes))

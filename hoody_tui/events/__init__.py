@@ -6,7 +6,6 @@ No Textual here: the app's worker consumes these and posts Messages.
 from .backoff import Backoff
 from .items import ConnectionState, Malformed, Resync, StreamItem
 from .sse import EventSourceLike, SseStream, StreamStats
-from .streams import cli_agent_stream, message_stream, workspace_events
 
 __all__ = [
     "Backoff",
@@ -17,7 +16,4 @@ __all__ = [
     "EventSourceLike",
     "SseStream",
     "StreamStats",
-    "workspace_events",
-    "message_stream",
-    "cli_agent_stream",
 ]

@@ -12,9 +12,9 @@ typed events, plus :class:`ConnectionState` changes, :class:`Resync` after every
 - stops, without retrying, on 401/403 (and on 404 for a stream of one resource);
 - ends after a terminal event (``done``, ``complete``) and never reconnects after it.
 
-The same class serves ``meta/events``, the message stream and the CLI-agent stream;
-:mod:`hoody_tui.events.streams` builds each. Another backend (the in-container
-gateway) can feed the state layer by yielding the same items from its own source.
+The same class serves every backend's streams (the hoody workspace API's ``meta/events``,
+message and CLI-agent streams are built in :mod:`hoody_tui.backends.hoody.streams`); it
+needs only an :class:`~hoody_tui.api.transport.HttpSource`, never a client class.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import orjson
 from httpx_sse import EventSource
 
 from ..api import errors as E
-from ..api.client import HoodyClient, _describe_transport_error
 from ..api.events import Event, MalformedEvent
+from ..api.transport import HttpSource, describe_transport_error
 from .backoff import Backoff
 from .items import ConnectionState, Malformed, Resync, StreamItem
 
@@ -81,7 +81,7 @@ class _StreamEnded(Exception):
 class SseStream:
     def __init__(
         self,
-        client: HoodyClient,
+        client: HttpSource,
         path: Callable[[], Awaitable[str]],
         parse: Parser,
         *,
@@ -159,9 +159,7 @@ class SseStream:
         last_id = _last_event_id_header(self.stats.last_event_id)
         if last_id:
             headers["Last-Event-ID"] = last_id
-        timeout = httpx.Timeout(
-            self.heartbeat_timeout, connect=self._client._timeout.connect  # noqa: SLF001
-        )
+        timeout = httpx.Timeout(self.heartbeat_timeout, connect=self._client.connect_timeout)
         path = await self._path()
         url = f"{self._client.base_url}{path}"
         live = False
@@ -182,9 +180,9 @@ class SseStream:
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             if live:
                 raise _StreamEnded(f"the connection dropped ({exc or type(exc).__name__})") from None
-            raise _describe_transport_error(exc, url) from None
+            raise describe_transport_error(exc, url) from None
         except httpx.HTTPError as exc:
-            raise _describe_transport_error(exc, url) from None
+            raise describe_transport_error(exc, url) from None
 
     async def _check_response(self, response: httpx.Response) -> None:
         if response.is_success:

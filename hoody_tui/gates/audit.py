@@ -34,6 +34,8 @@ class AuditRecord:
     decision: str
     message: str | None
     outcome: str
+    via: str = "tui"
+    """Where the decision was made: ``tui``, ``cli``; ``elsewhere`` for one we only saw."""
 
 
 class AuditLog:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 from ..api.errors import ApiError, Conflict, HoodyError, NotFound, TransportError
 
-__all__ = ["Phase", "Decision", "GateState", "Outcome", "Ledger", "GATEWAY_GONE_CODES"]
+__all__ = ["Phase", "Decision", "DecisionKind", "GateState", "Outcome", "Ledger", "GATEWAY_GONE_CODES"]
 
 GATEWAY_GONE_CODES = frozenset({"no_pending_gate", "stale_gate", "gate_already_answered"})
 
@@ -31,11 +32,21 @@ class Phase(str, Enum):
     DONE = "done"
 
 
+DecisionKind = Literal["once", "always", "reject", "answer", "reject-question"]
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """One decision on one gate, as the person made it at the keystroke."""
+
     gate_id: str
-    kind: str  # once | always | reject | answer | reject-question
+    kind: DecisionKind
     message: str | None = None
+    """A reject's message for the agent, a question's typed answer or rejection reason."""
+    labels: tuple[tuple[str, ...], ...] | None = None
+    """A question answered from its options: the chosen labels of each of its items."""
+    generation: int | None = None
+    """The gate's generation on screen (servers whose gates have one check it)."""
 
 
 @dataclass(slots=True)
@@ -50,6 +61,10 @@ class Outcome(str, Enum):
     GONE = "gone"  # answered elsewhere: remove and tell the user
     REFUSED = "refused"  # unlocked, show why
     CHECKING = "checking"  # wait for resync
+
+
+DONE_KEPT = 500
+"""Decided gates remembered (to absorb a stale listing) when the server never confirms them."""
 
 
 class Ledger:
@@ -75,7 +90,16 @@ class Ledger:
         if state is not None:
             state.phase = Phase.DONE
             state.note = ""
+            self._trim_done()
         return Outcome.DONE
+
+    def _trim_done(self) -> None:
+        """Keep the memory of decided gates bounded: the server's replied event for a gate
+        already gone from the store is not seen as such, so some are forgotten only here
+        (or at the next listing)."""
+        done = [gate_id for gate_id, state in self._states.items() if state.phase is Phase.DONE]
+        for gate_id in done[: max(0, len(done) - DONE_KEPT)]:
+            del self._states[gate_id]
 
     def failed(self, gate_id: str, error: HoodyError) -> Outcome:
         state = self._states.get(gate_id)

@@ -2,6 +2,5 @@
 
 from .changes import Changes
 from .state import DEFAULT_MESSAGE_LIMIT, MessageEntry, SessionStats, Snapshot, WorkspaceStore
-from .sync import fetch_snapshot
 
-__all__ = ["fetch_snapshot", "Changes", "WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
+__all__ = ["Changes", "WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["Changes"]
+from ..api.permissions import PermissionRequest
+from ..api.questions import Question
+
+__all__ = ["Changes", "GoneGate", "Gate"]
+
+Gate = PermissionRequest | Question
+"""A pending gate: a permission request or a question."""
+
+
+@dataclass(frozen=True, slots=True)
+class GoneGate:
+    """A gate that left the queue without a decision of ours being the cause we know of:
+    the server said it was replied to, a listing no longer had it, or its session went."""
+
+    gate: Gate
+    how: Literal["replied", "rejected", "listing", "session-deleted"]
+    reply: str | None = None
+    """The server's word on the decision, when it says (``once``, ``reject``, the answers)."""
 
 
 @dataclass(slots=True)
@@ -28,6 +46,8 @@ class Changes:
     todos: set[str] = field(default_factory=set)
     diffs: set[str] = field(default_factory=set)
     errors: list[tuple[str | None, str]] = field(default_factory=list)
+    gone: dict[str, GoneGate] = field(default_factory=dict)
+    """Gates removed by the server's word (an event or a listing), with how they went."""
     branch: bool = False
     resynced: bool = False
 
@@ -35,7 +55,7 @@ class Changes:
         return any(
             (self.sessions, self.sessions_removed, self.messages, self.permissions,
              self.permissions_removed, self.questions, self.questions_removed, self.jobs,
-             self.loops, self.todos, self.diffs, self.errors, self.branch, self.resynced)
+             self.loops, self.todos, self.diffs, self.errors, self.gone, self.branch, self.resynced)
         )
 
     @property
@@ -50,6 +70,8 @@ class Changes:
                 mine |= theirs
             elif isinstance(mine, list):
                 mine.extend(theirs)
+            elif isinstance(mine, dict):
+                mine.update(theirs)
             elif theirs:
                 setattr(self, name, True)
         return self

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ..api.events import (
     Event,
@@ -39,7 +40,7 @@ from ..api.messages import Message, MessageWithParts, PartBase
 from ..api.permissions import PermissionRequest
 from ..api.questions import Question
 from ..api.sessions import Session, SessionStatus, Todo
-from .changes import Changes
+from .changes import Changes, GoneGate
 
 __all__ = ["WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
 
@@ -54,6 +55,7 @@ FINISHED_JOB_LIMIT = 1000
 """Finished jobs kept (the most recently finished); active jobs are always kept."""
 """Recent messages per session whose cost is remembered, so an update replaces it."""
 _IDLE = SessionStatus(type="idle")
+G = TypeVar("G", PermissionRequest, Question)
 
 
 @dataclass(slots=True)
@@ -208,11 +210,17 @@ class WorkspaceStore:
         elif isinstance(event, PermissionAsked):
             self._add_gate(self.permissions, event.request, changes.permissions)
         elif isinstance(event, PermissionReplied):
-            self._drop_gate(self.permissions, event.request_id, changes.permissions_removed)
+            gone = self._drop_gate(self.permissions, event.request_id, changes.permissions_removed)
+            if gone is not None:
+                changes.gone[gone.id] = GoneGate(gone, "replied", event.reply)
         elif isinstance(event, QuestionAsked):
             self._add_gate(self.questions, event.question, changes.questions)
         elif isinstance(event, QuestionResolved):
-            self._drop_gate(self.questions, event.request_id, changes.questions_removed)
+            gone = self._drop_gate(self.questions, event.request_id, changes.questions_removed)
+            if gone is not None:
+                rejected = event.type.endswith("rejected")
+                changes.gone[gone.id] = GoneGate(gone, "rejected" if rejected else "replied",
+                                                 None if rejected else _answers_text(event.answers))
         elif isinstance(event, SessionUpdated):
             self.sessions[event.info.id] = event.info
             changes.sessions.add(event.info.id)
@@ -252,18 +260,20 @@ class WorkspaceStore:
             self._gate_counter += 1
             self.gate_seq[gate_id] = self._gate_counter
 
-    def _add_gate(self, table: dict, gate: PermissionRequest | Question, changed: set[str]) -> None:
+    def _add_gate(self, table: dict[str, G], gate: G, changed: set[str]) -> None:
         table[gate.id] = gate
         self._gate_counts = None
         self._seen_gate(gate.id)
         changed.add(gate.id)
 
-    def _drop_gate(self, table: dict, gate_id: str, removed: set[str]) -> None:
-        if table.pop(gate_id, None) is not None:
+    def _drop_gate(self, table: dict[str, G], gate_id: str, removed: set[str]) -> G | None:
+        gate = table.pop(gate_id, None)
+        if gate is not None:
             self._gate_counts = None
             if gate_id not in self.permissions and gate_id not in self.questions:
                 self.gate_seq.pop(gate_id, None)  # a question may share a permission's id
             removed.add(gate_id)
+        return gate
 
     def remove_gate(self, gate_id: str) -> Changes:
         """Drop a gate we know is answered (our reply succeeded, or it was answered elsewhere)."""
@@ -365,9 +375,12 @@ class WorkspaceStore:
         self.loops.pop(session_id, None)
         self.todos.pop(session_id, None)
         self.last_errors.pop(session_id, None)
-        for table, removed in ((self.permissions, changes.permissions_removed), (self.questions, changes.questions_removed)):
-            for gate_id in [k for k, g in table.items() if g.session_id == session_id]:
-                self._drop_gate(table, gate_id, removed)
+        for gate_id in [k for k, g in self.permissions.items() if g.session_id == session_id]:
+            if (p := self._drop_gate(self.permissions, gate_id, changes.permissions_removed)) is not None:
+                changes.gone[gate_id] = GoneGate(p, "session-deleted")
+        for gate_id in [k for k, g in self.questions.items() if g.session_id == session_id]:
+            if (q := self._drop_gate(self.questions, gate_id, changes.questions_removed)) is not None:
+                changes.gone[gate_id] = GoneGate(q, "session-deleted")
         self._active_jobs = None
         for job_id in [k for k, j in self.jobs.items() if j.session_id == session_id]:
             del self.jobs[job_id]
@@ -482,8 +495,8 @@ class WorkspaceStore:
             if self.statuses.get(session_id) != statuses.get(session_id):
                 changes.sessions.add(session_id)
         self.statuses = statuses
-        _replace_gates(self.permissions, snapshot.permissions, changes.permissions, changes.permissions_removed)
-        _replace_gates(self.questions, snapshot.questions, changes.questions, changes.questions_removed)
+        _replace_gates(self.permissions, snapshot.permissions, changes.permissions, changes.permissions_removed, changes.gone)
+        _replace_gates(self.questions, snapshot.questions, changes.questions, changes.questions_removed, changes.gone)
         for gate_id in list(self.gate_seq):
             if gate_id not in self.permissions and gate_id not in self.questions:
                 del self.gate_seq[gate_id]
@@ -505,16 +518,27 @@ class WorkspaceStore:
         return changes
 
 
-def _replace_gates(current: dict, listed: list, changed: set[str], removed: set[str]) -> None:
+def _replace_gates(current: dict[str, G], listed: list[G], changed: set[str], removed: set[str],
+                   gone: dict[str, GoneGate]) -> None:
     fresh = {item.id: item for item in listed}
     for gate_id in [k for k in current if k not in fresh]:
-        del current[gate_id]
+        gone[gate_id] = GoneGate(current.pop(gate_id), "listing")
         removed.add(gate_id)
     for gate_id, item in fresh.items():
         if current.get(gate_id) != item:
             changed.add(gate_id)
         current[gate_id] = item
     # Keep arrival order for the ones we had; new ones go after them (dict order).
+
+
+def _answers_text(answers: Any) -> str | None:
+    """The answers a ``question.replied`` event carries, as one readable line."""
+    if isinstance(answers, str):
+        return answers or None
+    if isinstance(answers, list):
+        groups = [", ".join(str(a) for a in group) if isinstance(group, list) else str(group) for group in answers]
+        return "; ".join(g for g in groups if g) or None
+    return None
 
 
 def _merge_job(old: Job | None, new: Job) -> Job:

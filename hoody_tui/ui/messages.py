@@ -1,18 +1,22 @@
-"""Textual Messages: how the event worker and the action workers report to the widgets.
+"""Textual Messages: how the workspace service and the workers report to the widgets.
 
-Widgets never call HTTP. A message that only says "this changed, redraw" can replace
-an older one still waiting in the queue (``can_replace``), taking its ids along, so a
-UI that falls behind catches up in one step instead of replaying every batch.
+The App turns each of the service's publications into one of these (see
+:mod:`hoody_tui.core.publications`); workers report their outcome with
+:class:`ActionDone` / :class:`ActionFailed`. Widgets never call HTTP. A message that
+only says "this changed, redraw" can replace an older one still waiting in the queue
+(``can_replace``), taking its ids along, so a UI that falls behind catches up in one
+step instead of replaying every batch.
 """
 
 from __future__ import annotations
 
 from textual.message import Message
 
+from ..core.publications import Severity
 from ..events.items import ConnectionState
-from ..store.changes import Changes
+from ..store.changes import Changes, Gate
 
-__all__ = ["ConnectionChanged", "StoreChanged", "StreamNotice", "ActionDone", "ActionFailed"]
+__all__ = ["ConnectionChanged", "StoreChanged", "StreamNotice", "GatesArrived", "ActionDone", "ActionFailed"]
 
 
 class ConnectionChanged(Message):
@@ -42,12 +46,30 @@ class StoreChanged(Message):
 
 
 class StreamNotice(Message):
-    """Something about the stream worth telling the user (a skipped frame, a resync failure)."""
+    """Something worth one line to the person (a skipped frame, a resync failure, a gate
+    decided elsewhere): shown in the flash line."""
 
-    def __init__(self, text: str, *, severity: str = "warning") -> None:
+    def __init__(self, text: str, *, severity: Severity = "warning", topic: str = "stream") -> None:
         super().__init__()
         self.text = text
         self.severity = severity
+        self.topic = topic
+
+
+class GatesArrived(Message):
+    """Gates new to the person, oldest first (``listed``: with a resync)."""
+
+    def __init__(self, gates: tuple[Gate, ...], *, listed: bool = False) -> None:
+        super().__init__()
+        self.gates = gates
+        self.listed = listed
+
+    def can_replace(self, message: Message) -> bool:
+        if isinstance(message, GatesArrived):
+            self.gates = message.gates + self.gates
+            self.listed = self.listed or message.listed
+            return True
+        return False
 
 
 class ActionDone(Message):

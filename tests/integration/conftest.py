@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
-from hoody_tui.api import HoodyClient
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.refserver.runner import RunningServer, start_in_thread
 
 TOKEN = "test-token-s3cr3t"

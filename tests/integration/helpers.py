@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.launch import hoody_app
+from hoody_tui.ui.app import HoodyApp
 
 
 async def until(pilot, condition: Callable[[], object], *, timeout: float = 15.0, what: str = "condition") -> None:
@@ -16,7 +17,7 @@ async def until(pilot, condition: Callable[[], object], *, timeout: float = 15.0
 
 def live_app(server, **options) -> HoodyApp:
     options.setdefault("bell", False)
-    return HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="demo", **options))
+    return hoody_app(server.url, server.workspace, server_label="demo", **options)
 
 
 def replies(server) -> list[dict]:

@@ -8,9 +8,11 @@ import json
 import pytest
 from textual.widgets import ContentSwitcher
 
-from hoody_tui.api import HoodyClient
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.gates.ledger import Phase
-from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.launch import hoody_app
+from hoody_tui.ui.screens.answer import AnswerScreen
+from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.messages import StoreChanged
 from hoody_tui.ui.screens.confirm import ConfirmScreen
 from hoody_tui.ui.screens.prompt import TextPromptScreen
@@ -114,7 +116,9 @@ async def test_always_after_confirm_stops_the_next_matching_ask(server, session)
     assert any(r["pattern"] in always and r["action"] == "allow" for r in rules)
 
 
-async def test_question_answered_with_a_number_key(server, session):
+async def test_question_answered_in_its_panel_and_a_view_key_answers_nothing(server, session):
+    """Issue 13.1: ``2`` on a question shown in the gates view goes to the stream and
+    sends nothing; the question is answered only in its own panel (Enter, then ↓ Enter)."""
     sid = session["id"]
     app = live_app(server)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -125,7 +129,16 @@ async def test_question_answered_with_a_number_key(server, session):
         await until(pilot, lambda: app.gates_view.detail.gate_id in app.store.questions)
         await until(pilot, app.gates_view.detail.settled)
         gate = app.gates_view.detail.gate_id
-        await pilot.press("2")
+        await pilot.press("2")  # a view key: it navigates, and decides nothing
+        await until(pilot, lambda: app.current_view == "stream")
+        assert gate in app.store.questions and app.ledger.state(gate) is None
+        await pilot.press("4")
+        await until(pilot, lambda: app.gates_view.detail.gate_id == gate)
+        await until(pilot, app.gates_view.detail.settled)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AnswerScreen))
+        await until(pilot, app.screen.ready)
+        await pilot.press("down", "enter")
         await until(pilot, lambda: gate not in app.store.questions)
     assert [r["body"] for r in replies(server)] == [{"answer": "sqlite"}]
 
@@ -151,7 +164,7 @@ async def test_a_gate_answered_elsewhere_is_dropped_and_said_so(server, session)
     """The app has not heard yet that another client answered: its reply gets a 404,
     it says so and drops the gate; nothing is retried."""
     request = server.call(server.state.raise_permission, session["id"], "bash", ["ls"], [], {"command": "ls"})
-    app = HoodyApp(AppOptions(url=server.url, workspace=server.workspace, bell=False), start_worker=False)
+    app = hoody_app(server.url, server.workspace, bell=False, start_worker=False)
     async with app.run_test(size=(120, 36)) as pilot:
         async with HoodyClient(server.url, server.workspace) as other:
             listed = await other.pending_permissions()
@@ -162,7 +175,7 @@ async def test_a_gate_answered_elsewhere_is_dropped_and_said_so(server, session)
         await until(pilot, app.gates_view.detail.settled)
         await pilot.press("y")
         await until(pilot, lambda: request["id"] not in app.store.permissions)
-        assert any("answered elsewhere" in n.message for n in app._notifications)
+        assert any("decided elsewhere" in n.text.lower() for n in app.notices)
     assert [r["status"] for r in replies(server)] == [200, 404]
     assert listed and listed[0].id == request["id"]
 
@@ -190,6 +203,6 @@ async def test_a_failed_reply_is_checked_then_offered_again(make_server):
 
 
 async def _snapshot(client):
-    from hoody_tui.store.sync import fetch_snapshot
+    from hoody_tui.backends.hoody.listing import fetch_snapshot
 
     return await fetch_snapshot(client)

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api import (
     Conflict,
-    HoodyClient,
     Invalid,
     Job,
     Loop,

@@ -22,9 +22,10 @@ import httpx
 import pytest
 from textual.widgets import Collapsible, Static
 
-from hoody_tui.api import HoodyClient
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.gates.ledger import Phase
-from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.launch import hoody_app
+from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.screens.full_output import PAGE_CHARS, FullOutputScreen
 from hoody_tui.ui.screens.job_detail import JobDetailScreen
 from hoody_tui.ui.screens.loop import LoopScreen
@@ -54,7 +55,7 @@ class RecordingApp(HoodyApp):
 def recording_app(url: str, workspace: str, *, client: HoodyClient | None = None, **options) -> RecordingApp:
     options.setdefault("bell", False)
     options.setdefault("server_label", "faults")
-    return RecordingApp(AppOptions(url=url, workspace=workspace, **options), client=client)
+    return hoody_app(url, workspace, client=client, app_class=RecordingApp, **options)  # type: ignore[return-value]
 
 
 class WatchdogClient(HoodyClient):
@@ -71,7 +72,7 @@ def connection_text(app: HoodyApp) -> str:
 
 
 def notes(app: HoodyApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]  # noqa: SLF001
+    return [f"{n.title}: {n.text}" for n in app.notices]  # noqa: SLF001
 
 
 def noted(app: HoodyApp, *words: str) -> bool:
@@ -345,7 +346,7 @@ async def test_a_404_for_a_session_deleted_unseen_is_a_readable_notice(make_serv
         await pilot.press("t")
         await until(pilot, lambda: noted(app, "Session not found"))
         assert sid in app.store.sessions  # we have not heard yet; the notice said what happened
-        assert any(n.severity == "error" for n in app._notifications)  # noqa: SLF001
+        assert any(n.severity == "error" for n in app.notices)  # noqa: SLF001
 
 
 # --- every 409 ------------------------------------------------------------------------
@@ -455,7 +456,7 @@ async def test_409_gate_already_handled_drops_the_gate_and_says_so(make_server, 
         await until(pilot, lambda: gate["id"] in app.store.permissions)
         await open_gates(pilot, app, gate["id"])
         await pilot.press("y")
-        await until(pilot, lambda: noted(app, "already answered elsewhere"))
+        await until(pilot, lambda: noted(app, "Decided elsewhere before your reply arrived"))
         await until(pilot, lambda: gate["id"] not in app.gates_view._keys)  # noqa: SLF001
     assert hits(server, "/reply") == 1
 
@@ -515,7 +516,7 @@ async def test_unknown_event_types_change_nothing_and_alarm_nobody(make_server):
         created = server.call(server.state.create_session, "After the unknowns")
         await until(pilot, lambda: created["id"] in app.sessions_view._keys)  # noqa: SLF001
         assert list(app.store.sessions) == [created["id"]]
-        assert not any(n.severity == "error" for n in app._notifications)  # noqa: SLF001
+        assert not any(n.severity == "error" for n in app.notices)  # noqa: SLF001
         assert not noted(app, "brand.new.kind") and "● live" in connection_text(app)
 
 
@@ -601,7 +602,7 @@ async def test_10000_pending_gates_are_all_listed_and_the_first_decided_once(mak
     server = make_server()
     sid = server.call(server.state.create_session, "Many asks")["id"]
     first = server.call(server.state.raise_permissions, sid, 5000)
-    app = live_app(server, gate_toasts=False)
+    app = live_app(server, gate_notices=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: len(app.store.permissions) == 5000, timeout=60)
         later = server.call(server.state.raise_permissions, sid, 5000)

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hoody_tui.api import HoodyClient, NotFound
+from hoody_tui.api import NotFound
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.gates.ledger import Phase
 from hoody_tui.refserver.runner import start_in_thread
 
@@ -45,7 +46,7 @@ def shared_server():
 async def run_example(server, ops) -> None:
     sessions = [server.call(server.state.create_session, f"S{i}")["id"] for i in range(3)]
     before = len(server.call(lambda: server.state.replies))
-    app = live_app(server, gate_toasts=False)
+    app = live_app(server, gate_notices=False)
     presses: list[tuple[str, str]] = []  # (gate shown at the keystroke, decision)
     n = 0
     async with HoodyClient(server.url, server.workspace) as other, app.run_test(size=(120, 36)) as pilot:
@@ -104,7 +105,7 @@ def test_a_key_right_after_the_gate_changed_is_refused(shared_server):
         first = server.call(server.state.raise_permission, sid, "bash", ["echo a"], [], {"command": "echo a"})
         before = len(server.call(lambda: server.state.replies))
         # A long settle time, so "at once" below stays inside it even on a loaded machine.
-        app = live_app(server, gate_toasts=False, gate_settle=3.0)
+        app = live_app(server, gate_notices=False, gate_settle=3.0)
         async with HoodyClient(server.url, server.workspace) as other, app.run_test(size=(120, 36)) as pilot:
             await until(pilot, lambda: first["id"] in app.store.permissions)
             await pilot.press("4")

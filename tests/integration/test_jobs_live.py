@@ -89,8 +89,8 @@ async def test_bulk_cancel_reports_what_could_not_be_cancelled(server, session):
         await pilot.press("C")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await until(pilot, lambda: any("Cancelled 1 of 2" in n.message for n in app._notifications))
-        note = next(n.message for n in app._notifications if "Cancelled 1 of 2" in n.message)
+        await until(pilot, lambda: any("Cancelled 1 of 2" in n.text for n in app.notices))
+        note = next(n.text for n in app.notices if "Cancelled 1 of 2" in n.text)
         assert f"{b['id']}: already_terminal" in note
         assert app.store.jobs[a["id"]].status == "cancelled"
 

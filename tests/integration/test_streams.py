@@ -8,8 +8,8 @@ import random
 
 import pytest
 
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api import (
-    HoodyClient,
     MessageStreamDone,
     MessageStreamPartUpdated,
     MessageStreamSnapshot,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.launch import hoody_app
+from hoody_tui.ui.app import HoodyApp
+from hoody_tui.core.publications import StoreUpdated
 from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
 from hoody_tui.ui.screens.confirm import ConfirmScreen
+from hoody_tui.ui.help import help_rows
 from hoody_tui.ui.screens.help import HelpScreen
 from hoody_tui.events.items import ConnectionState
 from hoody_tui.ui.views.sessions import SessionsView
@@ -17,8 +20,8 @@ from .scenario import NOW, workspace_events
 def make_app() -> HoodyApp:
     # Port 9 (discard) is never served: any HTTP the app tries fails fast and is reported.
     # Views update at once (no pacing), so a test sees each update after one pause.
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", view_refresh=0)
-    return HoodyApp(options, start_worker=False, clock=lambda: NOW)
+    return hoody_app("http://127.0.0.1:9", "demo", server_label="demo", view_refresh=0, start_worker=False,
+                     clock=lambda: NOW)
 
 
 async def load(app: HoodyApp, pilot) -> None:
@@ -103,9 +106,15 @@ async def test_help_lists_our_keys_with_their_descriptions():
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-keys", Static).render())
-        for expected in ("Open stream", "Abort", "Filter", "Sessions", "Gates", "Quit"):
-            assert expected in text
+        headings = [str(h.render()) for h in app.screen.query(".help-heading")]
+        # Grouped by view, in words (no widget class names), the view on screen first.
+        assert headings == ["Sessions view", "Stream view", "Jobs view", "Gates view", "Everywhere"]
+        rows = dict(help_rows(app))
+        sessions = {description: keys for keys, description, _ in rows["Sessions view"]}
+        assert sessions["Open stream"] == "Enter" and sessions["Abort"] == "A" and sessions["Filter"] == "/"
+        assert sessions["First / last row"] == "Home End"
+        everywhere = {description: keys for keys, description, _ in rows["Everywhere"]}
+        assert everywhere["Quit"] == "q" and everywhere["Help"] == "? f1" and everywhere["Gates"] == "4"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -157,8 +166,7 @@ async def test_an_unexpected_error_leaves_a_readable_line_and_a_redacted_report(
     import pytest
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", token="tok_secret_value_1234")
-    app = HoodyApp(options, start_worker=False, clock=lambda: NOW)
+    app = hoody_app("http://127.0.0.1:9", "demo", token="tok_secret_value_1234", start_worker=False, clock=lambda: NOW)
     with pytest.raises(ZeroDivisionError):
         async with app.run_test(size=(80, 24)) as pilot:
             app.call_later(lambda: 1 / 0)
@@ -229,8 +237,7 @@ async def test_a_flood_of_updates_is_shown_in_few_paced_view_updates():
     updates, and the last state is what the table shows."""
     from hoody_tui.api.events import parse_event
 
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo")
-    app = HoodyApp(options, start_worker=False, clock=lambda: NOW)
+    app = hoody_app("http://127.0.0.1:9", "demo", server_label="demo", start_worker=False, clock=lambda: NOW)
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
         before = app.view_flushes
@@ -249,9 +256,8 @@ async def test_a_flood_of_updates_is_shown_in_few_paced_view_updates():
 
 async def test_skipping_tls_verification_shows_a_marker_and_only_then():
     for insecure in (True, False):
-        options = AppOptions(url="https://example.invalid", workspace="demo", server_label="demo",
-                             insecure=insecure, view_refresh=0)
-        app = HoodyApp(options, start_worker=False, clock=lambda: NOW)
+        app = hoody_app("https://example.invalid", "demo", server_label="demo", insecure=insecure, view_refresh=0,
+                        start_worker=False, clock=lambda: NOW)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()
             markers = app.status_bar.query("#sb-insecure")
@@ -264,8 +270,8 @@ async def test_relative_times_move_on_with_the_clock_without_events():
     """'Active 5s' must not freeze on a row whose session sends nothing: the view on
     screen rewrites its painted rows' times every second."""
     now = [NOW]
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", view_refresh=0)
-    app = HoodyApp(options, start_worker=False, clock=lambda: now[0])
+    app = hoody_app("http://127.0.0.1:9", "demo", server_label="demo", view_refresh=0, start_worker=False,
+                    clock=lambda: now[0])
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
         table = app.sessions_view.table
@@ -295,31 +301,42 @@ async def test_a_new_gate_is_announced_once_and_counted_in_the_title():
     from .scenario import ev
 
     app = make_app()
+
+    def arrive(*events) -> None:  # as the pump does: the store applies, the service publishes
+        app.service.received(StoreUpdated(app.store.apply_many(events)))
+
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
         pending = len(app.store.permissions) + len(app.store.questions)
-        assert app._terminal_title == f"({pending}) hoody-tui"  # noqa: SLF001
+        assert app.alerts.title == f"({pending}) hoody-tui"
 
         def waiting() -> list[str]:
-            return [n.title for n in app._notifications if n.title.startswith("Waiting in")]  # noqa: SLF001
+            return [n.text for n in app.notices if "waiting in" in n.text]
 
         before = len(waiting())
         asked = ev("permission.asked", id="per_new", sessionID="s1", permission="bash", patterns=["make"])
-        app.post_message(StoreChanged(app.store.apply_many([asked])))
+        arrive(asked)
         await pilot.pause()
         assert len(waiting()) == before + 1
-        assert app._terminal_title == f"({pending + 1}) hoody-tui"  # noqa: SLF001
+        assert waiting()[-1].startswith("Permission waiting in “") and waiting()[-1].endswith("press 4 to decide")
+        assert app.alerts.title == f"({pending + 1}) hoody-tui"
         # The same gate again (an update): no second announcement.
-        app.post_message(StoreChanged(app.store.apply_many([asked])))
+        arrive(asked)
         await pilot.pause()
         assert len(waiting()) == before + 1
-        # Answered elsewhere, then asked again: a new announcement.
-        app.post_message(StoreChanged(app.store.apply_many([ev("permission.replied", requestID="per_new", sessionID="s1", reply="once")])))
+        # Answered elsewhere (said so), then asked again: a new announcement.
+        arrive(ev("permission.replied", requestID="per_new", sessionID="s1", reply="once"))
         await pilot.pause()
-        assert app._terminal_title == f"({pending}) hoody-tui"  # noqa: SLF001
-        app.post_message(StoreChanged(app.store.apply_many([asked])))
+        assert app.alerts.title == f"({pending}) hoody-tui"
+        assert app.notices[-1].text.startswith("Decided elsewhere: allowed once in “")
+        arrive(asked)
         await pilot.pause()
         assert len(waiting()) == before + 2
+        # On the gates view the person sees it arrive: no notice (the bell and the count still tell).
+        await pilot.press("4")
+        arrive(ev("permission.asked", id="per_seen", sessionID="s1", permission="bash", patterns=["ls"]))
+        await pilot.pause()
+        assert len(waiting()) == before + 2 and app.alerts.title == f"({pending + 2}) hoody-tui"
 
 
 async def test_updates_that_cannot_move_rows_do_not_list_the_order_again():

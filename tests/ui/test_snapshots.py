@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.launch import hoody_app
+from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
 from hoody_tui.events.items import ConnectionState
 
@@ -20,9 +21,8 @@ SIZE = (120, 36)
 
 
 def make_app(theme: str) -> HoodyApp:
-    options = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", theme=theme,
-                         bell=False, gate_toasts=False, view_refresh=0)
-    return HoodyApp(options, start_worker=False, clock=lambda: NOW)
+    return hoody_app("http://127.0.0.1:9", "demo", server_label="demo", theme=theme, bell=False,
+                     gate_notices=False, view_refresh=0, start_worker=False, clock=lambda: NOW)
 
 
 async def loaded(pilot) -> None:
@@ -87,12 +87,12 @@ def test_gates_at_80x24(snap_compare):
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_gates_edit_diff_selected(snap_compare, theme):
+def test_gates_question_selected(snap_compare, theme):
     assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["4", "down"])
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_gates_question_selected(snap_compare, theme):
+def test_gates_edit_diff_selected(snap_compare, theme):
     assert snap_compare(make_app(theme), terminal_size=SIZE, run_before=loaded, press=["4", "down", "down"])
 
 

@@ -44,9 +44,12 @@ from hoody_tui.api import SessionPermissions, parse_event
 from hoody_tui.api.errors import FieldError, Invalid
 from hoody_tui.events.items import ConnectionState
 from hoody_tui.text import INVISIBLE, one_line
-from hoody_tui.ui.app import AppOptions, HoodyApp
+from hoody_tui.launch import hoody_app
+from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.notify import desktop_notification, set_terminal_title
-from hoody_tui.ui.messages import ActionDone, ActionFailed, ConnectionChanged, StoreChanged, StreamNotice
+from hoody_tui.core.publications import StoreUpdated
+from hoody_tui.core.service import ActionResult
+from hoody_tui.ui.messages import ActionDone, ActionFailed, ConnectionChanged, GatesArrived, StoreChanged, StreamNotice
 from hoody_tui.ui.screens.cli_agent import CliAgentScreen
 from hoody_tui.ui.screens.confirm import ConfirmScreen
 from hoody_tui.ui.screens.details import DetailsScreen
@@ -145,18 +148,19 @@ def hostile_rules(app: HoodyApp) -> None:
         app.gates_view.rules[sid] = rules
 
 
-def make_app(*, gate_toasts: bool = False, theme: str = "textual-dark", **options) -> HoodyApp:
+def make_app(*, gate_notices: bool = False, theme: str = "textual-dark", **options) -> HoodyApp:
     # Port 9 (discard) is never served: nothing here talks to a server.
-    opts = AppOptions(url="http://127.0.0.1:9", workspace="demo", server_label="demo", theme=theme, bell=False,
-                      gate_toasts=gate_toasts, view_refresh=0, **options)
-    return HoodyApp(opts, start_worker=False, clock=lambda: NOW)
+    return hoody_app("http://127.0.0.1:9", "demo", server_label="demo", theme=theme, bell=False,
+                     gate_notices=gate_notices, view_refresh=0, start_worker=False, clock=lambda: NOW, **options)
 
 
 async def loaded(pilot) -> None:
     app = pilot.app
     app.post_message(ConnectionChanged(ConnectionState("live")))
     hostile_rules(app)
-    app.post_message(StoreChanged(app.store.apply_many(hostile_events())))
+    # As the pump does: the store applies the events, the service publishes what changed
+    # (and which gates are new: the flash line and desktop notifications quote them).
+    app.service.received(StoreUpdated(app.store.apply_many(hostile_events())))
     clock = app.status_bar.query_one("#sb-clock", Static)
     await settle(pilot, lambda: str(clock.content), "the status bar shows the (fixed) clock")
 
@@ -347,9 +351,12 @@ async def open_always_confirm(pilot) -> None:
 
 
 async def open_answer_prompt(pilot) -> None:
+    from hoody_tui.ui.screens.answer import AnswerScreen
+
     await open_question(pilot)
+    await settle(pilot, pilot.app.gates_view.detail.settled, "the question read")
     await pilot.press("enter")
-    await settle(pilot, lambda: isinstance(pilot.app.screen, TextPromptScreen), "answer prompt open")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, AnswerScreen), "answer panel open")
 
 
 async def open_reject_prompt(pilot) -> None:
@@ -360,15 +367,16 @@ async def open_reject_prompt(pilot) -> None:
 
 async def open_loop(pilot) -> None:
     app = pilot.app
-    app.push_screen(LoopScreen(app.store, "s3"))
+    app.push_screen(LoopScreen(app.service, "s3"))
     await settle(pilot, lambda: isinstance(app.screen, LoopScreen), "loop panel open")
 
 
 async def open_loop_refused(pilot) -> None:
     await open_loop(pilot)
     screen = pilot.app.screen
-    screen.failed(Invalid(H("LERR"), status=400, field_errors=(FieldError("prompt", H("FERR")), FieldError("iters", H("IERR", 4)))))
-    await pilot.pause()
+    error = Invalid(H("LERR"), status=400, field_errors=(FieldError("prompt", H("FERR")), FieldError("iters", H("IERR", 4))))
+    screen.post_message(LoopScreen.Done(ActionResult.failed(error)))  # what its start worker posts
+    await settle(pilot, lambda: "FERR" in "\n".join(render(pilot.app)[0]), "field errors shown")
 
 
 async def open_cli_agent(pilot) -> None:
@@ -381,23 +389,25 @@ async def open_cli_agent(pilot) -> None:
 async def open_cli_agent_run(pilot) -> None:
     """What the run worker reports as it goes, each with the server's words in it."""
     await open_cli_agent(pilot)
-    screen = pilot.app.screen
-    screen.started(H("JOBID"))
-    screen.progress(42.0, H("CPROG"))
-    screen.stream_state(ConnectionState("reconnecting", attempt=2, delay=1.0, reason=H("WHY")).describe())
-    await pilot.pause()
+    screen = pilot.app.screen  # what its run worker posts, as it goes
+    screen.post_message(CliAgentScreen.Started(H("JOBID")))
+    screen.post_message(CliAgentScreen.Progress(42.0, H("CPROG")))
+    state = ConnectionState("reconnecting", attempt=2, delay=1.0, reason=H("WHY")).describe()
+    screen.post_message(CliAgentScreen.Progress(None, "", stream_state=state))
+    await settle(pilot, lambda: "CPROG" in "\n".join(render(pilot.app)[0]), "run shown")
 
 
 async def open_cli_agent_done(pilot) -> None:
     await open_cli_agent_run(pilot)
-    pilot.app.screen.complete(H("CSTATUS", 4), H("COUT"))
-    await pilot.pause()
+    pilot.app.screen.post_message(CliAgentScreen.Progress(100.0, H("CSTATUS", 4), final=True, output=H("COUT")))
+    await settle(pilot, lambda: "COUT" in "\n".join(render(pilot.app)[0]), "run done")
 
 
 async def open_cli_agent_refused(pilot) -> None:
     await open_cli_agent(pilot)
-    pilot.app.screen.failed(Invalid("refused", status=400, field_errors=(FieldError("agent", H("AERR")),)))
-    await pilot.pause()
+    error = Invalid("refused", status=400, field_errors=(FieldError("agent", H("AERR")),))
+    pilot.app.screen.post_message(CliAgentScreen.Failed(error))
+    await settle(pilot, lambda: "AERR" in "\n".join(render(pilot.app)[0]), "refusal shown")
 
 
 async def open_abort_confirm(pilot) -> None:
@@ -442,16 +452,24 @@ async def open_connection_tooltip(pilot) -> None:
     await settle(pilot, lambda: "WHY" in "\n".join(render(app)[0]), "tooltip shown")
 
 
-async def open_toasts(pilot) -> None:
-    """Every kind of toast: a malformed-frame notice, a failed and a done action, the
-    gate toasts and a session error (both raised by the events themselves)."""
-    app = pilot.app
-    app.post_message(StreamNotice(H("NOTICE")))
-    app.post_message(ActionFailed("gate", H("FAILED", 4)))
-    app.post_message(ActionDone("abort", H("DONE", 2)))
+def flash_of(post: Callable[[HoodyApp], None], word: str) -> Opener:
+    """One notice in the flash line (each replaces the one before, so one at a time)."""
+
+    async def opener(pilot) -> None:
+        post(pilot.app)
+        await settle(pilot, lambda: word in "\n".join(render(pilot.app)[0]), f"{word} in the flash line")
+
+    return opener
+
+
+def _session_error(app: HoodyApp) -> None:
     app.post_message(StoreChanged(app.store.apply_many([
         ev("session.error", sessionID="s1", error={"name": "X", "data": {"message": H("SERR")}})])))
-    await settle(pilot, lambda: len(app._notifications) >= 7, "toasts shown")  # noqa: SLF001
+
+
+def _gate_arrived(app: HoodyApp) -> None:
+    gate = app.store.permissions["per_1"]
+    app.post_message(GatesArrived((gate,)))
 
 
 SCREENS: dict[str, tuple[Opener, tuple[str, ...]]] = {
@@ -464,13 +482,13 @@ SCREENS: dict[str, tuple[Opener, tuple[str, ...]]] = {
     "sessions-filtered": (open_filtered_sessions, ("filter: [b]t1[/b]",)),
     "job-detail-running": (open_running_job, ("job_a", "JTOOL", "PROG", "GRP", "JIN", "JOUT")),
     "job-detail-failed": (open_failed_job, ("job_b", "JERR")),
-    "cancel-job-confirm": (open_cancel_confirm, ("Cancel job job_a",)),
+    "cancel-job-confirm": (open_cancel_confirm, ("Cancel JTOOL", "job_a", "in “T1")),
     "gates-bash": (open_bash_gate, ("T1", "CMD", "PAT", "ALW", "AGENT")),
     "gates-bash-end": (open_bash_gate_end, ("RULE", "RPERM", "ACT", "CALL")),
     "gates-edit": (open_edit_gate, ("T2", "PERM", "FILE", "URL", "OLD", "NEW", "PAT2")),
     "gates-question": (open_question, ("T3", "Q", "HDR", "OPT", "DESC")),
     "always-confirm": (open_always_confirm, ("Always allow bash", "ALW")),
-    "answer-prompt": (open_answer_prompt, ("Answer: Q",)),
+    "answer-prompt": (open_answer_prompt, ("Question from", "T3", "Q", "HDR", "OPT", "DESC")),
     "reject-prompt": (open_reject_prompt, ("Reject with a message",)),
     "loop": (open_loop, ("T3", "LOOP", "LAGENT", "LPROV", "LAUNCH")),
     "loop-refused": (open_loop_refused, ("FERR", "IERR")),
@@ -479,18 +497,22 @@ SCREENS: dict[str, tuple[Opener, tuple[str, ...]]] = {
     "cli-agent-done": (open_cli_agent_done, ("JOBID", "CSTATUS", "COUT")),
     "cli-agent-refused": (open_cli_agent_refused, ("AERR",)),
     "abort-confirm": (open_abort_confirm, ("Abort the current turn of", "T1")),
-    "help": (open_help, ("Keys in Sessions",)),
+    "help": (open_help, ("Keys · Sessions view first", "Sessions view", "Open stream")),
     "palette": (open_palette, ("Open session: T1", "Open session: T3")),
     "full-output": (open_full_output, ("Output of", "LTOOL", "LONG0", "LONG1")),
     "connection-tooltip": (open_connection_tooltip, ("reconnecting in 2s", "WHY")),
-    "toasts": (open_toasts, ("NOTICE", "FAILED", "DONE", "Error in T1", "SERR", "Waiting in")),
+    "flash-notice": (flash_of(lambda app: app.post_message(StreamNotice(H("NOTICE"))), "NOTICE"), ("NOTICE",)),
+    "flash-failed": (flash_of(lambda app: app.post_message(ActionFailed("gate", H("FAILED", 4))), "FAILED"), ("FAILED",)),
+    "flash-done": (flash_of(lambda app: app.post_message(ActionDone("abort", H("DONE", 2))), "DONE"), ("DONE",)),
+    "flash-session-error": (flash_of(_session_error, "SERR"), ("Error in “T1", "SERR")),
+    "flash-gate": (flash_of(_gate_arrived, "waiting in"), ("Permission waiting in “T1", "CMD")),
 }
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 async def test_hostile_text_is_inert_on_every_screen(screen):
     opener, must_show = SCREENS[screen]
-    app = make_app(gate_toasts=screen == "toasts")
+    app = make_app(gate_notices=screen.startswith("flash"))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await loaded(pilot)
         await opener(pilot)
@@ -500,9 +522,8 @@ async def test_hostile_text_is_inert_on_every_screen(screen):
 async def test_workspace_and_server_label_are_shown_literally():
     """The status bar quotes the configured workspace and server label: a "[" there is
     text (it used to stop the app at start with a MarkupError)."""
-    opts = AppOptions(url="http://127.0.0.1:9", workspace="ws[/" + CLEAR, server_label="demo " + LINK, bell=False,
-                      gate_toasts=False, view_refresh=0)
-    app = HoodyApp(opts, start_worker=False, clock=lambda: NOW)
+    app = hoody_app("http://127.0.0.1:9", "ws[/" + CLEAR, server_label="demo " + LINK, bell=False,
+                    gate_notices=False, view_refresh=0, start_worker=False, clock=lambda: NOW)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await loaded(pilot)
         assert_inert(app, "demo [link=http://evil]x[/link] / ws[/␛[2J")
@@ -590,10 +611,10 @@ def test_the_app_notifies_the_desktop_with_inert_text(monkeypatch):
     """A gate raised in a hostile session: the desktop notification the app sends quotes
     the session title and the command, neutralised."""
     sent: list[tuple[str, str]] = []
-    import hoody_tui.ui.app as app_module
+    import hoody_tui.ui.alerts as alerts_module
 
-    monkeypatch.setattr(app_module, "desktop_notification", lambda app, title, body: sent.append((title, body)))
-    app = make_app(gate_toasts=True, desktop_notifications=True)
+    monkeypatch.setattr(alerts_module, "desktop_notification", lambda app, title, body: sent.append((title, body)))
+    app = make_app(gate_notices=True, desktop_notifications=True)
 
     async def run() -> None:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -636,7 +657,7 @@ async def test_details_screens_show_server_text_inert(refserver, key, kind, must
         server.state.add_diff(rec, None, {"file": H("DFILE"), "before": "", "after": H("AFTER"), "additions": 1, "deletions": 0})
 
     server.call(fill)
-    app = HoodyApp(AppOptions(url=server.url, workspace=server.workspace, server_label="demo", bell=False, gate_toasts=False))
+    app = hoody_app(server.url, server.workspace, server_label="demo", bell=False, gate_notices=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: sid in app.sessions_view._keys, "session listed")  # noqa: SLF001
         await pilot.press(key)
@@ -700,11 +721,11 @@ def test_snapshot_always_confirm(snap_compare):
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
 
-def test_snapshot_toast(snap_compare):
+def test_snapshot_flash(snap_compare):
     async def run_before(pilot):
         await loaded(pilot)
-        # The app's own notify (every toast goes through it), with a timeout long enough
-        # that the toast is still there when the snapshot is taken.
+        # The app's own notify (every notice goes through it), with a timeout long enough
+        # that the notice is still there when the snapshot is taken.
         pilot.app.notify(H("MESSAGE"), title=H("TITLE", 4), severity="error", timeout=600)
         await pilot.pause()
 

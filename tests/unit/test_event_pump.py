@@ -1,5 +1,5 @@
-"""The event worker's Messages, in order, from an injected source (no server, no Textual app:
-the pump reports through a plain callable, the same way it posts to the app)."""
+"""The event pump's publications, in order, from an injected source (no server, no Textual:
+the pump reports through a plain callable, the one the workspace service gives it)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hoody_tui.api import Job, Session, SessionStatus, parse_event
 from hoody_tui.api.errors import ServerError
 from hoody_tui.events.items import ConnectionState, Malformed, Resync
 from hoody_tui.store import Snapshot, WorkspaceStore
-from hoody_tui.ui.messages import ConnectionChanged, StoreChanged, StreamNotice
-from hoody_tui.ui.worker import EventPump
+from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated
+from hoody_tui.core.pump import EventPump
 
 
 def ev(kind: str, **props):
@@ -40,13 +40,13 @@ def _run(items, *, details=None, snapshot=None):
 def _kinds(posted):
     out = []
     for m in posted:
-        if isinstance(m, ConnectionChanged):
+        if isinstance(m, ConnectionUpdated):
             out.append(f"connection:{m.state.phase}")
-        elif isinstance(m, StoreChanged):
+        elif isinstance(m, StoreUpdated):
             c = m.changes
             out.append("store:" + ",".join(sorted(k for k in ("sessions", "jobs", "loops", "permissions") if getattr(c, k)))
                        + (":resynced" if c.resynced else ""))
-        elif isinstance(m, StreamNotice):
+        elif isinstance(m, Notice):
             out.append(f"notice:{m.severity}")
     return out
 

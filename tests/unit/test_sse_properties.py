@@ -31,14 +31,15 @@ from httpx_sse import EventSource
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hoody_tui.api import Event, HoodyClient, MalformedEvent, parse_event
+from hoody_tui.api import Event, MalformedEvent, parse_event
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api.errors import HoodyError
 from hoody_tui.events import Backoff, ConnectionState, Malformed, Resync, SseStream
 from hoody_tui.refserver.raw import start_raw_server
 from hoody_tui.store import WorkspaceStore
 from hoody_tui.store.state import Snapshot
-from hoody_tui.ui.messages import ConnectionChanged, StoreChanged, StreamNotice
-from hoody_tui.ui.worker import EventPump
+from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated
+from hoody_tui.core.pump import EventPump
 
 from .test_properties import check_store_invariants, events as store_events, json_values
 
@@ -312,10 +313,10 @@ def check_run(run: Run, *, over_http: bool) -> None:
         assert not any(isinstance(i, ConnectionState) for i in items[3:-1])
     assert all(isinstance(i, (Event, Malformed, ConnectionState, Resync)) for i in items)
     assert all(isinstance(m.reason, str) and m.reason for m in run.malformed)
-    notices = [m for m in run.posted if isinstance(m, StreamNotice)]
+    notices = [m for m in run.posted if isinstance(m, Notice)]
     assert len(notices) == len(run.malformed) == run.stream.stats.malformed
     assert run.stream.stats.events == len(run.events)
-    assert all(isinstance(m, (StoreChanged, StreamNotice, ConnectionChanged)) for m in run.posted)
+    assert all(isinstance(m, (StoreUpdated, Notice, ConnectionUpdated)) for m in run.posted)
     check_store_invariants(run.store)
 
 
@@ -480,7 +481,7 @@ def test_arbitrary_json_through_the_event_pump_keeps_the_store_consistent(batche
     store, posted, pump = asyncio.run(main())
     malformed = sum(isinstance(i, Malformed) for batch in batches for i in batch)
     assert pump.malformed == malformed
-    notices = [m for m in posted if isinstance(m, StreamNotice)]
+    notices = [m for m in posted if isinstance(m, Notice)]
     # A failed listing is said once; it is retried quietly after that (see test_event_pump).
     assert len(notices) == malformed + (fail_listing and any(isinstance(i, Resync) for b in batches for i in b))
     # Every notice reads as one short line about a skipped frame or a failed listing.

@@ -11,28 +11,23 @@ couple of times on a 5xx or a dropped connection.
 from __future__ import annotations
 
 import asyncio
-import errno
-import json
 import logging
-import socket
-import ssl
-from collections.abc import AsyncIterator, Generator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import quote
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from . import errors as E
-from .cli_agent import CliAgentStarted
-from .envelopes import next_cursor, unwrap_list
-from .jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
-from .loops import Loop
-from .messages import MessageWithParts, ToolPart, parse_part
-from .meta import AgentInfo, Health, PathInfo, VcsInfo
-from .permissions import PermissionConfig, PermissionRequest, SessionPermissions
-from .questions import Question
-from .requests import (
+from ...api import errors as E
+from ...api.cli_agent import CliAgentStarted
+from ...api.envelopes import next_cursor
+from ...api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
+from ...api.loops import Loop
+from ...api.messages import MessageWithParts, ToolPart, parse_part
+from ...api.meta import AgentInfo, Health, PathInfo, VcsInfo
+from ...api.permissions import PermissionConfig, PermissionRequest, SessionPermissions
+from ...api.questions import Question
+from ...api.requests import (
     BulkCancelBody,
     CliAgentStartBody,
     InjectBody,
@@ -42,73 +37,27 @@ from .requests import (
     QuestionRejectBody,
     QuestionReplyBody,
 )
-from .sessions import FileDiff, Session, SessionStatus, SessionSummary, Todo
-
-if TYPE_CHECKING:
-    from ..events.stream import SseStream
+from ...api.sessions import FileDiff, Session, SessionStatus, SessionSummary, Todo
+from ...api.transport import (
+    BearerAuth,
+    check_body,
+    decode_response,
+    describe_transport_error,
+    parse_model,
+    parse_models,
+    payload_error,
+)
+from ...api.transport import segment as _seg
+from ...events.sse import SseStream
+from .streams import cli_agent_stream, message_stream, workspace_events
 
 __all__ = ["HoodyClient", "DEFAULT_PREFIX", "PREFIXES"]
 
 log = logging.getLogger("hoody_tui.api")
 
-M = TypeVar("M", bound=BaseModel)
-
 DEFAULT_PREFIX = "/api/v1"
 PREFIXES = ("/api/v1", "/api/v1/agent")
 QuestionReplyForm = Literal["answer", "answers", "both"]
-
-
-class _BearerAuth(httpx.Auth):
-    """Adds ``Authorization: Bearer`` to each request; its repr never shows the token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<redacted>)"
-
-
-def _seg(value: str) -> str:
-    """One path segment, escaped: an id is opaque and may hold anything (C8)."""
-    return quote(str(value), safe="")
-
-
-def _describe_transport_error(exc: httpx.HTTPError, url: str) -> E.TransportError:
-    if isinstance(exc, httpx.TimeoutException):
-        kind = {
-            httpx.ConnectTimeout: "connecting",
-            httpx.ReadTimeout: "waiting for the reply",
-            httpx.WriteTimeout: "sending the request",
-            httpx.PoolTimeout: "waiting for a free connection",
-        }.get(type(exc), "talking to the server")
-        return E.RequestTimeout(f"timed out {kind} ({url})")
-    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return E.Unreachable(f"invalid server URL {url}: {exc}")
-    reason = str(exc) or type(exc).__name__
-    cause: BaseException | None = exc
-    while cause is not None:  # httpx/anyio wrap the OS error: find it
-        if isinstance(cause, socket.gaierror):
-            reason = "host name not found"
-            break
-        if isinstance(cause, ssl.SSLError):
-            reason = f"TLS error ({cause.reason or cause}); use --insecure only for a server you trust"
-            break
-        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
-            reason = "connection refused"
-            break
-        cause = cause.__cause__ or cause.__context__
-    lowered = reason.lower()
-    if "refused" in lowered:
-        reason = "connection refused"
-    elif "name or service not known" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
-        reason = "host name not found"
-    elif "certificate" in lowered or "ssl" in lowered:
-        reason = f"TLS error ({reason}); use --insecure only for a server you trust"
-    return E.Unreachable(f"cannot reach {url}: {reason}")
 
 
 class HoodyClient:
@@ -155,7 +104,7 @@ class HoodyClient:
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._http = httpx.AsyncClient(
             base_url=root,
-            auth=_BearerAuth(token) if token else None,
+            auth=BearerAuth(token) if token else None,
             # A plain-http server needs no TLS context, and building one (loading the CA
             # bundle) cost ~20-30 ms of the start-up. Redirects are not followed, so
             # every request stays on this origin.
@@ -188,6 +137,10 @@ class HoodyClient:
         """The shared httpx client (used by the event streams)."""
         return self._http
 
+    @property
+    def connect_timeout(self) -> float | None:
+        return self._timeout.connect
+
     # --- paths -------------------------------------------------------------------------
 
     async def prefix(self) -> str:
@@ -201,7 +154,7 @@ class HoodyClient:
                     try:
                         response = await self._http.get(f"{candidate}/workspaces/health", auth=None)
                     except httpx.HTTPError as exc:
-                        raise _describe_transport_error(exc, self.base_url) from None
+                        raise describe_transport_error(exc, self.base_url) from None
                     if response.is_success:
                         self.api_prefix = candidate
                         break
@@ -247,7 +200,7 @@ class HoodyClient:
                     kwargs["auth"] = None
                 response = await self._http.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
-                error = _describe_transport_error(exc, url)
+                error = describe_transport_error(exc, url)
                 error.context = context
                 if last:
                     raise error from None
@@ -261,60 +214,10 @@ class HoodyClient:
             return self._decode(response, context)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _decode(response: httpx.Response, context: str) -> Any:
-        text = response.text
-        body: Any
-        try:
-            body = json.loads(text) if text.strip() else None
-        except ValueError:
-            body = None
-            if response.is_success:
-                raise E.PayloadError(
-                    f"the server answered HTTP {response.status_code} with a body that is not JSON",
-                    context=context,
-                ) from None
-        if response.is_success:
-            return body
-        raise E.error_from_response(
-            response.status_code, body, context=context, fallback_text=None if body else text
-        )
-
-    @staticmethod
-    def _model(model: type[M], data: Any, context: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise _payload_error(exc, model.__name__, context) from None
-
-    @staticmethod
-    def _models(model: type[M], data: Any, context: str) -> list[M]:
-        items = unwrap_list(data)
-        if items is None:
-            raise E.PayloadError(
-                f"expected a list, the server sent {type(data).__name__}", context=context
-            )
-        out = []
-        for item in items:
-            try:
-                out.append(model.model_validate(item))
-            except ValidationError as exc:
-                raise _payload_error(exc, model.__name__, context) from None
-        return out
-
-    @staticmethod
-    def _check(schema: type[M], context: str, /, **values: Any) -> dict[str, Any]:
-        """Validate a request body before it leaves; a bad one raises Invalid (no request)."""
-        try:
-            return schema.model_validate(values).to_json_dict()  # type: ignore[attr-defined]
-        except ValidationError as exc:
-            fields = tuple(
-                E.FieldError(".".join(str(p) for p in err.get("loc", ())) or "body", err["msg"])
-                for err in exc.errors()
-            )
-            raise E.Invalid(
-                "; ".join(str(f) for f in fields), status=0, field_errors=fields, context=context
-            ) from None
+    _decode = staticmethod(decode_response)
+    _model = staticmethod(parse_model)
+    _models = staticmethod(parse_models)
+    _check = staticmethod(check_body)
 
     # --- health ------------------------------------------------------------------------
 
@@ -345,7 +248,7 @@ class HoodyClient:
         try:
             return _STATUS_MAP.validate_python(data)
         except ValidationError as exc:
-            raise _payload_error(exc, "SessionStatus", context) from None
+            raise payload_error(exc, "SessionStatus", context) from None
 
     async def get_session(self, session_id: str) -> Session:
         context = f"reading session {session_id}"
@@ -400,7 +303,7 @@ class HoodyClient:
         try:
             part = parse_part(data)
         except ValidationError as exc:
-            raise _payload_error(exc, "ToolPart", context) from None
+            raise payload_error(exc, "ToolPart", context) from None
         if not isinstance(part, ToolPart):
             raise E.PayloadError(f"expected a tool part, got a {part.type!r} part", context=context)
         return part
@@ -650,30 +553,15 @@ class HoodyClient:
 
     def events(self, **options: Any) -> SseStream:
         """The workspace event stream (``meta/events``), reconnecting; see :mod:`hoody_tui.events`."""
-        from ..events.streams import workspace_events
-
         return workspace_events(self, **options)
 
     def message_stream(self, session_id: str, message_id: str, **options: Any) -> SseStream:
         """Live updates of one assistant message until ``done``."""
-        from ..events.streams import message_stream
-
         return message_stream(self, session_id, message_id, **options)
 
     def cli_agent_stream(self, session_id: str, job_id: str, **options: Any) -> SseStream:
         """Live progress of one CLI-agent run until ``complete``."""
-        from ..events.streams import cli_agent_stream
-
         return cli_agent_stream(self, session_id, job_id, **options)
 
 
 _STATUS_MAP: TypeAdapter[dict[str, SessionStatus]] = TypeAdapter(dict[str, SessionStatus])
-
-
-def _payload_error(exc: ValidationError, what: str, context: str) -> E.PayloadError:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    return E.PayloadError(
-        f"the server sent a {what} that could not be read ({where}: {first.get('msg', 'invalid')})",
-        context=context,
-    )

@@ -1,15 +1,15 @@
-"""Listing the workspace over REST for a resync (list-then-watch), without Textual."""
+"""Listing a hoody workspace over REST for a resync (list-then-watch)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from ..api.client import HoodyClient
-from ..api.errors import NotFound
-from ..api.jobs import Job
-from ..api.loops import Loop
-from ..api.sessions import Session
-from .state import Snapshot
+from ...api.errors import NotFound
+from ...api.jobs import Job
+from ...api.loops import Loop
+from ...api.sessions import Session
+from ...store.state import Snapshot
+from .client import HoodyClient
 
 __all__ = ["fetch_snapshot", "fetch_core", "fetch_details", "DETAIL_SESSIONS"]
 

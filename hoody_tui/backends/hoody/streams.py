@@ -1,12 +1,15 @@
-"""The three streams the TUI reads, built on :class:`SseStream`."""
+"""The three streams of the hoody workspace API, built on :class:`SseStream`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.client import HoodyClient, _seg
-from ..api.events import parse_cli_agent_event, parse_event, parse_message_stream_event
-from .sse import SseStream
+from ...api.events import parse_cli_agent_event, parse_event, parse_message_stream_event
+from ...api.transport import segment as _seg
+from ...events.sse import SseStream
+
+if TYPE_CHECKING:
+    from .client import HoodyClient
 
 __all__ = ["workspace_events", "message_stream", "cli_agent_stream"]
 

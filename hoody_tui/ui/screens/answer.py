@@ -185,7 +185,9 @@ class AnswerScreen(ModalScreen[Answer | None]):
 
     def on_mount(self) -> None:
         lists = self._lists()
-        (lists[0] if lists else self.query_one(Input)).focus()
+        # The question first: focus the choices without scrolling the header out of view.
+        (lists[0] if lists else self.query_one(Input)).focus(scroll_visible=False)
+        self.call_after_refresh(self.query_one("#answer-items", VerticalScroll).scroll_home, animate=False)
         self.call_after_refresh(self._painted)
 
     def _painted(self) -> None:
@@ -202,9 +204,13 @@ class AnswerScreen(ModalScreen[Answer | None]):
 
     # -- the settle guard -----------------------------------------------------------
 
+    def ready(self) -> bool:
+        """Whether an Enter would answer now (the choices have been on screen long enough)."""
+        return self._armed_at is not None and time.monotonic() - self._armed_at >= self.settle
+
     def _settled(self) -> bool:
         """Whether an Enter may answer now; if not, the bell and a notice say why."""
-        if self._armed_at is not None and time.monotonic() - self._armed_at >= self.settle:
+        if self.ready():
             return True
         self.app.bell()
         self._notice(MOVED_NOTICE if self._chosen else SETTLE_NOTICE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -10,12 +11,16 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
+from ...api.cli_agent import CliAgentComplete, CliAgentProgress, CliAgentSnapshot
 from ...api.errors import ApiError, HoodyError
 from ...api.requests import CLI_AGENT_PROMPT_MAX
+from ...core.service import WorkspaceService
+from ...events.items import ConnectionState
 from ...text import neutralise
 from ..format import progress_bar
+from ..messages import ActionDone
 
-__all__ = ["CliAgentScreen", "StartCliAgent", "check_cli_agent_form"]
+__all__ = ["CliAgentScreen", "check_cli_agent_form"]
 
 
 def check_cli_agent_form(agent: str, prompt: str, timeout: str) -> dict[str, str]:
@@ -35,26 +40,37 @@ def check_cli_agent_form(agent: str, prompt: str, timeout: str) -> dict[str, str
     return errors
 
 
-class StartCliAgent(Message):
-    def __init__(self, screen: CliAgentScreen, agent: str, prompt: str, model: str | None,
-                 git: bool, timeout_ms: int | None) -> None:
-        super().__init__()
-        self.screen = screen
-        self.agent = agent
-        self.prompt = prompt
-        self.model = model
-        self.git = git
-        self.timeout_ms = timeout_ms
-
-
 class CliAgentScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="cli.close", tooltip="Close (a started run goes on in the background)"),
         Binding("ctrl+s", "start", "Start", id="cli.start", tooltip="Start the CLI-agent run", priority=True),
     ]
 
-    def __init__(self, session_id: str, session_title: str) -> None:
+    class Started(Message):
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class Failed(Message):
+        def __init__(self, error: HoodyError) -> None:
+            super().__init__()
+            self.error = error
+
+    class Progress(Message):
+        """A run's progress (``percent`` None: unknown), its final state, or its stream's state."""
+
+        def __init__(self, percent: float | None, text: str, *, final: bool = False, output: str | None = None,
+                     stream_state: str | None = None) -> None:
+            super().__init__()
+            self.percent = percent
+            self.text = text
+            self.final = final
+            self.output = output
+            self.stream_state = stream_state
+
+    def __init__(self, service: WorkspaceService, session_id: str, session_title: str) -> None:
         super().__init__(id="cli-screen")
+        self.service = service
         self.session_id = session_id
         self.session_title = session_title
         self.job_id: str | None = None
@@ -122,21 +138,62 @@ class CliAgentScreen(ModalScreen[None]):
         agent, prompt, model, timeout, git = self._values()
         self.sending = True
         self.query_one("#cli-start", Button).disabled = True
-        self.app.post_message(StartCliAgent(self, agent, prompt, model or None, git, int(timeout) * 1000 if timeout else None))
+        # Said at once, where the person is looking: the run panel replaces the form only
+        # once the server has accepted the run.
+        self.query_one("#cli-keys", Static).update(Text("starting the run…"))
+        self.run(agent, prompt, model or None, git, int(timeout) * 1000 if timeout else None)
 
-    def started(self, job_id: str) -> None:
-        self.job_id = job_id
+    @work(group="cli-agent", exclusive=True)
+    async def run(self, agent: str, prompt: str, model: str | None, git: bool, timeout_ms: int | None) -> None:
+        """Start the run, then follow its stream until it completes (ends with the screen)."""
+        started = await self.service.start_cli_agent(self.session_id, agent, prompt, model=model, git=git or None,
+                                                     timeout_ms=timeout_ms)
+        if not started.ok or started.value is None:
+            if started.error is not None:
+                self.post_message(self.Failed(started.error))
+            return
+        job_id = started.value.job_id
+        self.post_message(self.Started(job_id))
+        async for item in self.service.cli_agent_run(self.session_id, job_id):
+            if isinstance(item, CliAgentSnapshot):
+                job = item.job
+                self.post_message(self.Progress(job.percent, job.progress.message if job.progress and job.progress.message
+                                                else job.status or ""))
+            elif isinstance(item, CliAgentProgress):
+                self.post_message(self.Progress(item.percent, item.message or ""))
+            elif isinstance(item, CliAgentComplete):
+                self.post_message(self.Progress(100.0, item.job.status or "done", final=True, output=item.job.output))
+                self.post_message(ActionDone("cli-agent", f"CLI-agent run {job_id}: {item.job.status}"))
+            elif isinstance(item, ConnectionState) and item.phase not in ("live", "closed"):
+                self.post_message(self.Progress(None, "", stream_state=item.describe()))
+
+    def on_cli_agent_screen_started(self, message: Started) -> None:
+        message.stop()
+        self.job_id = message.job_id
         self.sending = False
         self.query_one("#cli-form").display = False
         self.query_one("#cli-run").display = True
-        self.progress(None, f"queued as job {job_id}")
+        self.query_one("#cli-keys", Static).update("Esc closes (the run goes on in the background)")
+        self.progress(None, f"queued as job {message.job_id}")
 
-    def failed(self, error: HoodyError) -> None:
+    def on_cli_agent_screen_failed(self, message: Failed) -> None:
+        message.stop()
+        error = message.error
         self.sending = False
         self.query_one("#cli-start", Button).disabled = False
+        self.query_one("#cli-keys", Static).update("ctrl+s start · Esc close")
         if isinstance(error, ApiError) and error.field_errors:
             self.show_field_errors({f.field: f.message for f in error.field_errors})
         self.notify(str(error), severity="error")
+
+    def on_cli_agent_screen_progress(self, message: Progress) -> None:
+        message.stop()
+        if message.stream_state is not None:
+            self.stream_state(message.stream_state)
+        elif message.final:
+            self.complete(message.text, message.output)
+        else:
+            self.progress(message.percent, message.text)
 
     def progress(self, percent: float | None, message: str | None) -> None:
         text = Text()

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -15,11 +16,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...api.jobs import Job
-from ...store.state import WorkspaceStore
+from ...core.service import WorkspaceService
+from ...store.changes import Changes
 from ...text import neutralise
 from ..format import duration, progress_bar
+from ..messages import ActionFailed
+from ..views.job_actions import JobActions
+from ..widgets.flash import FlashLine
 
-__all__ = ["JobDetailScreen", "FetchJobOutput", "OUTPUT_SHOWN"]
+__all__ = ["JobDetailScreen", "OUTPUT_SHOWN"]
 
 OUTPUT_SHOWN = 50_000
 
@@ -30,15 +35,7 @@ def _when(ms: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
 
 
-class FetchJobOutput(Message):
-    """The detail screen wants the job's full output (the app fetches it)."""
-
-    def __init__(self, screen: JobDetailScreen) -> None:
-        super().__init__()
-        self.detail = screen
-
-
-class JobDetailScreen(Screen[None]):
+class JobDetailScreen(JobActions, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back", id="job.back", tooltip="Back to the jobs list"),
         Binding("F", "full_output", "Full output", id="job.full", tooltip="Fetch the complete, uncut output from the server"),
@@ -48,9 +45,15 @@ class JobDetailScreen(Screen[None]):
         Binding("r", "act('retry')", "Retry", id="job.retry", tooltip="Run it again as a new job"),
     ]
 
-    def __init__(self, store: WorkspaceStore, job_id: str) -> None:
+    class OutputFetched(Message):
+        def __init__(self, output: str) -> None:
+            super().__init__()
+            self.output = output
+
+    def __init__(self, service: WorkspaceService, job_id: str) -> None:
         super().__init__(id="job-detail-screen")
-        self.store = store
+        self.service = service
+        self.store = service.store
         self.job_id = job_id
         self.full_output: str | None = None
         self._read_when_fetched = False
@@ -60,10 +63,16 @@ class JobDetailScreen(Screen[None]):
             yield Static("", id="job-fields")
             yield Static("", id="job-input")
             yield Static("", id="job-output")
+        yield FlashLine()
         yield Footer()
 
     def on_mount(self) -> None:
         self.refresh_job()
+
+    def apply_changes(self, changes: Changes) -> None:
+        """The app shows this screen what the store changed."""
+        if self.job_id in changes.jobs:
+            self.refresh_job()
 
     @property
     def job(self) -> Job | None:
@@ -136,8 +145,9 @@ class JobDetailScreen(Screen[None]):
             text.append("\n\nF fetches the complete output from the server.", style="dim")
         return text
 
-    def show_full_output(self, output: str) -> None:
-        self.full_output = output
+    def on_job_detail_screen_output_fetched(self, message: OutputFetched) -> None:
+        message.stop()
+        self.full_output = message.output
         self.refresh_job()
         if self._read_when_fetched:
             self._read_when_fetched = False
@@ -154,10 +164,18 @@ class JobDetailScreen(Screen[None]):
         self.app.push_screen(FullOutputScreen(f"Output of job {self.job_id}", self.full_output))
 
     def action_full_output(self) -> None:
-        self.app.post_message(FetchJobOutput(self))
+        self.fetch_output()
+
+    @work(group="job-output", exclusive=True)
+    async def fetch_output(self) -> None:
+        result = await self.service.job_output(self.job_id)
+        if result.ok and result.value is not None:
+            self.post_message(self.OutputFetched(result.value))
+        else:
+            self._read_when_fetched = False
+            self.post_message(ActionFailed("job-output", result.text))
 
     def action_act(self, action: str) -> None:
-        view = self.app.jobs_view  # type: ignore[attr-defined]
         job = self.job
         if job is None:
             return
@@ -172,7 +190,7 @@ class JobDetailScreen(Screen[None]):
             if reason:
                 self.notify(f"Cannot retry: {reason}.", severity="warning")
                 return
-        view.post_message(view.Act(action, job.session_id, [job.id]))
+        self.job_action(action, [job])
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,11 +15,16 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from ...api.errors import ApiError, Conflict, HoodyError
 from ...api.requests import LOOP_ITERS_MAX, LOOP_PROMPT_MAX
-from ...store.state import WorkspaceStore
+from ...core.service import ActionResult, WorkspaceService
+from ...store.changes import Changes
 from ...text import neutralise, shorten
 from ..format import progress_bar
+from .confirm import ConfirmScreen
 
-__all__ = ["LoopScreen", "StartLoop", "StopLoop", "check_loop_form"]
+__all__ = ["LoopScreen", "check_loop_form", "LOOP_POLL"]
+
+LOOP_POLL = 5.0
+"""No loop event is documented: the panel polls the loop this often while it is open."""
 
 
 def check_loop_form(prompt: str, iters: str) -> dict[str, str]:
@@ -36,20 +44,6 @@ def check_loop_form(prompt: str, iters: str) -> dict[str, str]:
     return errors
 
 
-class StartLoop(Message):
-    def __init__(self, screen: LoopScreen, prompt: str, iters: int) -> None:
-        super().__init__()
-        self.screen = screen
-        self.prompt = prompt
-        self.iters = iters
-
-
-class StopLoop(Message):
-    def __init__(self, screen: LoopScreen) -> None:
-        super().__init__()
-        self.screen = screen
-
-
 class LoopScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="loop.close", tooltip="Close the loop panel"),
@@ -58,11 +52,21 @@ class LoopScreen(ModalScreen[None]):
         Binding("ctrl+x", "stop", "Stop", id="loop.stop", tooltip="Stop the loop and cancel its running prompt", priority=True),
     ]
 
-    def __init__(self, store: WorkspaceStore, session_id: str) -> None:
+    class Done(Message):
+        """A start or stop finished (``result`` says how)."""
+
+        def __init__(self, result: ActionResult[object]) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, service: WorkspaceService, session_id: str) -> None:
         super().__init__(id="loop-screen")
-        self.store = store
+        self.service = service
+        self.store = service.store
         self.session_id = session_id
         self.sending = False
+        self.touched = False
+        """The person has typed in the form: only then are its errors said."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loop-body"):
@@ -90,6 +94,19 @@ class LoopScreen(ModalScreen[None]):
         self.refresh_loop()
         self.validate()
         self.query_one(TextArea).focus()
+        self.poll()
+        self.set_interval(LOOP_POLL, self.poll, name="loop poll")  # stops with the screen
+
+    @work(group="loop-poll", exclusive=True)
+    async def poll(self) -> None:
+        await self.service.refresh_loop(self.session_id)  # the store publishes the change
+
+    def apply_changes(self, changes: Changes) -> None:
+        """The app shows this screen what the store changed."""
+        if self.session_id in changes.loops:
+            self.refresh_loop()
+        elif self.session_id in changes.sessions:
+            self.poll()  # a status change may be an iteration ending
 
     def refresh_loop(self) -> None:
         loop = self.store.loops.get(self.session_id)
@@ -106,8 +123,6 @@ class LoopScreen(ModalScreen[None]):
                 model = loop.model.label() if loop.model else "-"
                 text.append(f"agent     {neutralise(loop.agent or '-')}  model {neutralise(model or '-')}\n")
             if loop.started_at:
-                import time
-
                 text.append(f"started   {time.strftime('%H:%M:%S', time.localtime(loop.started_at / 1000))}\n")
             if loop.launch_id:
                 text.append(f"launch    {neutralise(loop.launch_id)}\n", style="dim")
@@ -119,7 +134,8 @@ class LoopScreen(ModalScreen[None]):
         prompt = self.query_one(TextArea).text
         iters = self.query_one("#loop-iters", Input).value
         errors = check_loop_form(prompt, iters)
-        self.show_field_errors(errors, counter=len(prompt))
+        # An empty form is not an error until the person has typed or pressed start.
+        self.show_field_errors(errors if self.touched else {}, counter=len(prompt))
         return errors
 
     def show_field_errors(self, errors: dict[str, str], *, counter: int | None = None) -> None:
@@ -133,9 +149,11 @@ class LoopScreen(ModalScreen[None]):
         self.query_one("#loop-iters-error").set_class("iters" in errors, "-invalid")
 
     def on_text_area_changed(self) -> None:
+        self.touched = True
         self.validate()
 
     def on_input_changed(self) -> None:
+        self.touched = True
         self.validate()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -147,25 +165,44 @@ class LoopScreen(ModalScreen[None]):
     def action_start(self) -> None:
         if self.sending or self.session_id in self.store.loops:
             return
+        self.touched = True
         errors = self.validate()
         if errors:
             self.app.bell()
             return
         self.sending = True
         self.refresh_loop()
-        self.app.post_message(StartLoop(self, self.query_one(TextArea).text, int(self.query_one("#loop-iters", Input).value)))
+        self.start(self.query_one(TextArea).text, int(self.query_one("#loop-iters", Input).value))
+
+    @work(group="loop-action")
+    async def start(self, prompt: str, iters: int) -> None:
+        self.post_message(self.Done(await self.service.start_loop(self.session_id, prompt, iters)))
 
     def action_stop(self) -> None:
         if self.sending:
             return
-        self.sending = True
-        self.refresh_loop()
-        self.app.post_message(StopLoop(self))
 
-    def done(self, text: str) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.sending = True
+                self.refresh_loop()
+                self.stop()
+
+        self.app.push_screen(ConfirmScreen("Stop the loop? This also cancels its running prompt."), confirmed)
+
+    @work(group="loop-action")
+    async def stop(self) -> None:
+        self.post_message(self.Done(await self.service.stop_loop(self.session_id)))
+
+    def on_loop_screen_done(self, message: Done) -> None:
+        message.stop()
         self.sending = False
-        self.query_one("#loop-result", Static).update(Text(neutralise(text)))
-        self.refresh_loop()
+        result = message.result
+        if result.ok:
+            self.query_one("#loop-result", Static).update(Text(neutralise(result.text)))
+            self.refresh_loop()
+        elif result.error is not None:
+            self.failed(result.error)
 
     def failed(self, error: HoodyError) -> None:
         """Say why, beside the field when the server named one."""

@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
+from ...core.service import WorkspaceService
 from ...store.changes import Changes
-from ...store.state import WorkspaceStore
 from ...text import neutralise
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
@@ -22,9 +22,11 @@ from ..widgets.filter_input import FilterInput
 __all__ = ["TableView", "Row", "view_binding"]
 
 
-def view_binding(view: str, key: str, action: str, description: str, tooltip: str, *, show: bool = True) -> Binding:
-    """A view's Binding with the id ``<view>.<action>`` (remappable from config) and a tooltip."""
-    return Binding(key, action, description, id=f"{view}.{action.split('(')[0]}", tooltip=tooltip, show=show)
+def view_binding(view: str, key: str, action: str, description: str, tooltip: str, *, show: bool = True,
+                 name: str | None = None) -> Binding:
+    """A view's Binding with the id ``<view>.<name>`` (remappable from the config file's
+    ``[keys]``; ``name`` defaults to the action's) and a tooltip."""
+    return Binding(key, action, description, id=f"{view}.{name or action.split('(')[0]}", tooltip=tooltip, show=show)
 
 Row = tuple[str, Sequence[Any], str]
 """``(key, cells, search_text)`` of one table row."""
@@ -52,9 +54,10 @@ class TableView(Vertical):
         Binding("slash", "filter", "Filter", id="view.filter", tooltip="Filter the rows of this list"),
     ]
 
-    def __init__(self, store: WorkspaceStore, *, clock: Callable[[], float], **kwargs: Any) -> None:
+    def __init__(self, service: WorkspaceService, *, clock: Callable[[], float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.store = store
+        self.service = service
+        self.store = service.store
         self.clock = clock
         self.filter_text = ""
         self._keys: list[str] = []

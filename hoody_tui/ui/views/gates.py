@@ -1,8 +1,13 @@
 """Gates: every pending permission request and question of the workspace, oldest
 first, with a detail pane and one-key decisions.
 
-A key acts on the gate shown in the detail pane at the keystroke (its id), never on
-a row index: rows can move as gates arrive and leave.
+A key acts on the gate shown in the detail pane at the keystroke (its id, captured
+then), never on a row index: rows can move as gates arrive and leave. A key decides
+only a gate that has been on screen for a moment (the settle guard). No key that
+navigates anywhere decides anything: a question is answered in its own panel (Enter),
+never by a number key. The decision itself is the workspace service's
+(:class:`~hoody_tui.core.decisions.GateDesk`): this view asks, confirms what is risky,
+and reports the outcome.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -19,11 +25,17 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from ...api.permissions import PermissionRequest, SessionPermissions
 from ...api.questions import Question
-from ...gates.ledger import Ledger, Phase
-from ...gates.risk import Risk, classify
+from ...core.decisions import DecisionStatus
+from ...core.publications import Severity
+from ...core.service import WorkspaceService
+from ...gates.ledger import Decision, DecisionKind, Phase
+from ...gates.risk import Risk, always_breadth, classify
 from ...store.changes import Changes
-from ...text import shorten
+from ...text import neutralise, shorten
 from ..format import relative_time
+from ..messages import StreamNotice
+from ..screens.confirm import ConfirmScreen
+from ..screens.prompt import TextPromptScreen
 from ..theme import theme_color
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
@@ -33,8 +45,8 @@ from .base import TableView, view_binding
 __all__ = ["GatesView"]
 
 
-def _id(key: str, action: str, description: str, tooltip: str, show: bool = True) -> Binding:
-    return view_binding("gates", key, action, description, tooltip, show=show)
+def _id(key: str, action: str, description: str, tooltip: str, show: bool = True, name: str | None = None) -> Binding:
+    return view_binding("gates", key, action, description, tooltip, show=show, name=name)
 
 
 class GatesView(TableView):
@@ -51,28 +63,20 @@ class GatesView(TableView):
     DROP_ORDER = ("agent", "age", "what")
     EMPTY_TEXT = "No agent is waiting for you."
     ENTER = Binding("enter", "select_cursor", "Allow once / answer", id="gates.enter",
-                    tooltip="Allow this call once, or type an answer to a question")
+                    tooltip="Allow this call once; on a question, open its answers to choose one")
     BINDINGS = [
-        _id("y", "decide('once')", "Allow once", "Let the agent run this call once"),
-        _id("a", "decide('always')", "Always", "Allow, and persist the 'always' patterns for this session (asks first)"),
-        _id("n", "decide('reject')", "Reject", "Reject the call (a question: reject with a reason)"),
-        _id("N", "decide('reject-message')", "Reject+msg", "Reject the call with a message for the agent"),
-        _id("j", "move(1)", "Down", "Next gate", show=False),
-        _id("k", "move(-1)", "Up", "Previous gate", show=False),
+        _id("y", "decide('once')", "Allow once", "Let the agent run this call once", name="once"),
+        _id("a", "decide('always')", "Always", "Allow, and persist the 'always' patterns for this session (asks first)",
+            name="always"),
+        _id("n", "decide('reject')", "Reject", "Reject the call (a question: reject with a reason)", name="reject"),
+        _id("N", "decide('reject-message')", "Reject+msg", "Reject the call with a message for the agent",
+            name="reject_message"),
+        _id("j", "move(1)", "Down", "Next gate", show=False, name="down"),
+        _id("k", "move(-1)", "Up", "Previous gate", show=False, name="up"),
         _id("o", "open_call", "Open call", "Show the tool call this gate belongs to in the stream"),
-        *[_id(str(n), f"pick({n})", f"Option {n}", f"Answer the question with option {n}", show=False) for n in range(1, 10)],
     ]
 
     session_filter: str | None = None
-
-    class Decide(Message):
-        """The user decided ``gate_id`` (the gate on screen at the keystroke)."""
-
-        def __init__(self, gate_id: str, kind: str, *, option: int | None = None) -> None:
-            super().__init__()
-            self.gate_id = gate_id
-            self.kind = kind
-            self.option = option
 
     class OpenCall(Message):
         def __init__(self, session_id: str, message_id: str | None, call_id: str | None) -> None:
@@ -81,17 +85,25 @@ class GatesView(TableView):
             self.message_id = message_id
             self.call_id = call_id
 
-    class NeedRules(Message):
-        """The detail pane wants a session's effective ruleset."""
+    class RulesLoaded(Message):
+        """A session's effective ruleset arrived (or could not be read)."""
 
-        def __init__(self, session_id: str) -> None:
+        def __init__(self, session_id: str, rules: SessionPermissions | None, error: str | None) -> None:
             super().__init__()
             self.session_id = session_id
+            self.rules = rules
+            self.error = error
 
-    def __init__(self, store, *, clock, ledger: Ledger, workspace_path: str | None = None,
+    class WorkspacePathLoaded(Message):
+        def __init__(self, path: str | None) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, service: WorkspaceService, *, clock, workspace_path: str | None = None,  # noqa: ANN001
                  settle: float = 0.35, **kwargs: Any) -> None:
-        super().__init__(store, clock=clock, **kwargs)
-        self.ledger = ledger
+        super().__init__(service, clock=clock, **kwargs)
+        self.service = service
+        self.ledger = service.ledger
         self.settle = settle
         self.workspace_path = workspace_path
         self.rules: dict[str, SessionPermissions] = {}
@@ -108,7 +120,7 @@ class GatesView(TableView):
             table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table", id="gates-table")
             self._add_columns(table, self._widths(60))
             yield table
-            yield GateDetail(settle=self.settle, id="gate-detail")
+            yield GateDetail(settle=self.settle, reject_note=self.service.capabilities.reject_note(), id="gate-detail")
         yield Static("", classes="view-hint")
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
@@ -292,8 +304,10 @@ class GatesView(TableView):
             session_id = request.session_id or ""
             session = store.sessions.get(session_id)
             stats = store.stats.get(session_id)
-            if session_id and session_id not in self.rules and session_id not in self.rules_errors:
-                self.post_message(self.NeedRules(session_id))
+            if (session_id and session_id not in self.rules and session_id not in self.rules_errors
+                    and self.service.capabilities.rulesets):
+                self.rules_errors[session_id] = ""  # asked once; "" reads as loading
+                self.load_rules(session_id)
             detail.show_permission(
                 request, session_title=(session.title if session else None) or session_id,
                 agent=stats.agent if stats else None, risk=self.risk(request),
@@ -323,13 +337,34 @@ class GatesView(TableView):
                     return part.state.input  # type: ignore[attr-defined]
         return None
 
-    def rules_loaded(self, session_id: str, rules: SessionPermissions | None, error: str | None) -> None:
-        if rules is not None:
-            self.rules[session_id] = rules
-            self.rules_errors.pop(session_id, None)
+    # --- what the workers report -----------------------------------------------------------
+
+    @work(group="rules")
+    async def load_rules(self, session_id: str) -> None:
+        result = await self.service.session_rules(session_id)
+        self.post_message(self.RulesLoaded(session_id, result.value, None if result.ok else result.text))
+
+    def on_gates_view_rules_loaded(self, message: RulesLoaded) -> None:
+        message.stop()
+        if message.rules is not None:
+            self.rules[message.session_id] = message.rules
+            self.rules_errors.pop(message.session_id, None)
         else:
-            self.rules_errors[session_id] = error or "unknown error"
+            self.rules_errors[message.session_id] = message.error or "unknown error"
         self.show_selected()
+
+    @work(group="workspace-path", exclusive=True)
+    async def load_workspace_path(self) -> None:
+        """The workspace's path, so the risk marks can flag writes outside it."""
+        path = await self.service.workspace_path()
+        if path:
+            self.post_message(self.WorkspacePathLoaded(path))
+
+    def on_gates_view_workspace_path_loaded(self, message: WorkspacePathLoaded) -> None:
+        message.stop()
+        self.workspace_path = message.path
+        self._risks.clear()
+        self.refresh_rows(None)
 
     # --- keys ----------------------------------------------------------------------------
 
@@ -341,57 +376,111 @@ class GatesView(TableView):
         self.notify("The gate on screen just changed: read it, then press again.", severity="warning", timeout=3)
         return False
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if not self._ready():
-            return
-        gate_id = self.detail.gate_id
-        if gate_id in self.store.questions:
-            self.post_message(self.Decide(gate_id, "answer-typed"))
-        elif gate_id is not None:
-            self.post_message(self.Decide(gate_id, "once"))
-
-    def action_decide(self, kind: str) -> None:
+    def _shown(self) -> PermissionRequest | Question | None:
+        """The gate in the detail pane now (the keystroke's gate), if it is still pending."""
         gate_id = self.detail.gate_id
         if gate_id is None:
+            return None
+        return self.store.permissions.get(gate_id) or self.store.questions.get(gate_id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_decide("enter")
+
+    def action_decide(self, kind: str) -> None:
+        """A deciding key: its gate is the one shown now, captured before anything else."""
+        gate = self._shown()
+        if gate is None:
             self.app.bell()
             return
         if not self._ready():
             return
-        if gate_id in self.store.questions:
+        if isinstance(gate, Question):
             if kind in ("reject", "reject-message"):
-                self.post_message(self.Decide(gate_id, "reject-question"))
-            elif kind == "once":
-                self.post_message(self.Decide(gate_id, "answer-typed"))
+                self._reject_question(gate)
+            elif kind in ("enter", "once"):
+                self._answer(gate)
             else:
-                self.notify("'always' is for permission requests; pick an option (1-9) or press Enter to type an answer.")
+                self.notify("'always' is for permission requests; Enter opens this question's answers.")
             return
-        self.post_message(self.Decide(gate_id, kind))
+        if kind in ("enter", "once"):
+            self._send(gate, "once")
+        elif kind == "reject":
+            self._send(gate, "reject")
+        elif kind == "reject-message":
+            self.app.push_screen(
+                TextPromptScreen("Reject with a message for the agent", placeholder="why not, or what to do instead",
+                                 note=self.service.capabilities.reject_note()),
+                lambda text: self._send(gate, "reject", text) if text else None,
+            )
+        elif kind == "always":
+            self._confirm_always(gate)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Number keys answer a question only when one is shown; otherwise they fall
-        # through to the app (1-4 switch views).
-        if action == "pick":
-            question = self.store.questions.get(self.detail.gate_id or "") if self.is_mounted else None
-            if question is None:
-                return False
-            options = sum(len(item.options) for item in question.questions)
-            return bool(parameters) and int(parameters[0]) <= options  # type: ignore[arg-type]
-        return True
+    def _answer(self, question: Question) -> None:
+        from ..screens.answer import Answer, AnswerScreen
 
-    def action_pick(self, number: int) -> None:
-        gate_id = self.detail.gate_id
-        if gate_id in self.store.questions and self._ready():
-            self.post_message(self.Decide(gate_id, "answer-option", option=number))
+        def chosen(answer: Answer | None) -> None:
+            if answer is not None:
+                self._send(question, "answer", answer.text, labels=answer.labels)
+
+        self.app.push_screen(AnswerScreen(question, session_title=self._session_title(question.session_id),
+                                          settle=self.settle), chosen)
+
+    def _reject_question(self, question: Question) -> None:
+        self.app.push_screen(
+            TextPromptScreen("Reject the question", placeholder="reason (optional)", allow_empty=True),
+            lambda text: self._send(question, "reject-question", text or None) if text is not None else None,
+        )
+
+    def _confirm_always(self, request: PermissionRequest) -> None:
+        patterns = "\n".join(f"  {neutralise(p)}" for p in request.always) or "  (none: this acts like once)"
+        risk = self.risk(request)
+        question = f"Always allow {neutralise(request.permission or 'this')} in this session for:\n{patterns}"
+        breadth = always_breadth(request)
+        if breadth:
+            question += f"\n\nNote: {breadth}."
+
+        def second(yes: bool | None) -> None:
+            if yes:
+                self._send(request, "always")
+
+        def first(yes: bool | None) -> None:
+            if not yes:
+                return
+            if risk.risky:
+                self.app.push_screen(ConfirmScreen(f"This one is risky: {risk.describe()}.\nReally allow it always?"), second)
+            else:
+                second(True)
+
+        self.app.push_screen(ConfirmScreen(question), first)
+
+    def _send(self, gate: PermissionRequest | Question, kind: DecisionKind, message: str | None = None, *,
+              labels: tuple[tuple[str, ...], ...] | None = None) -> None:
+        self.send_decision(Decision(gate.id, kind, message, labels=labels, generation=gate.generation))
+
+    @work(group="gate-replies")
+    async def send_decision(self, decision: Decision) -> None:
+        """Send one decision (the service sends it exactly once) and say how it ended."""
+        result = await self.service.decide(decision)
+        self.post_message(StreamNotice(result.text, severity=_SEVERITY[result.status], topic="gate"))
+
+    def _session_title(self, session_id: str | None) -> str:
+        session = self.store.sessions.get(session_id or "")
+        return (session.title if session else None) or session_id or ""
 
     def action_move(self, delta: int) -> None:
         table = self.table
         table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + delta)))
 
     def action_open_call(self) -> None:
-        gate_id = self.detail.gate_id
-        gate = self.store.permissions.get(gate_id or "") or self.store.questions.get(gate_id or "")
+        gate = self._shown()
         if gate is None or not gate.session_id:
             return
         tool = gate.tool
         self.post_message(self.OpenCall(gate.session_id, tool.message_id if tool else None, tool.call_id if tool else None))
+
+
+_SEVERITY: dict[DecisionStatus, Severity] = {
+    "ok": "information", "elsewhere": "information", "checking": "warning",
+    "refused": "error", "busy": "warning", "gone": "information",
+}

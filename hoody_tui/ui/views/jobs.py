@@ -10,16 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
 from ...api.jobs import JOB_RETRYABLE, Job
+from ...core.service import WorkspaceService
 from ...store.changes import Changes
 from ...text import shorten
 from ..format import STATUS_ICONS, duration, progress_bar, relative_time
+from ..messages import ActionFailed
 from ..theme import STATUS_COLOR, theme_color
 from .base import TableView, view_binding
+from .job_actions import JobActions
 
 __all__ = ["JobsView", "retry_refusal"]
 
@@ -41,7 +45,7 @@ def _b(key: str, action: str, description: str, tooltip: str, show: bool = True)
     return view_binding("jobs", key, action, description, tooltip, show=show)
 
 
-class JobsView(TableView):
+class JobsView(JobActions, TableView):
     COLUMNS = (
         ("mark", "", 1),
         ("status", "Status", 11),
@@ -70,26 +74,24 @@ class JobsView(TableView):
         _b("L", "load_more", "More", "Load the next page of this session's jobs", show=False),
     ]
 
-    class Act(Message):
-        """A job action the app carries out (``job_ids`` for bulk ones)."""
+    class PageLoaded(Message):
+        """A page of the scoped session's jobs is in the store; ``next_cursor`` None: the last."""
 
-        def __init__(self, action: str, session_id: str | None, job_ids: list[str]) -> None:
-            super().__init__()
-            self.action = action
-            self.session_id = session_id
-            self.job_ids = job_ids
-
-    class NeedPage(Message):
-        """Scoped to a session: load its next page of jobs."""
-
-        def __init__(self, session_id: str, status: str, cursor: str | None) -> None:
+        def __init__(self, session_id: str, next_cursor: str | None, error: str | None = None) -> None:
             super().__init__()
             self.session_id = session_id
-            self.status = status
-            self.cursor = cursor
+            self.next_cursor = next_cursor
+            self.error = error
 
-    def __init__(self, store, *, clock, **kwargs: Any) -> None:
-        super().__init__(store, clock=clock, **kwargs)
+    class OpenJob(Message):
+        """Enter on a job: the app opens its detail screen."""
+
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    def __init__(self, service: WorkspaceService, *, clock, **kwargs: Any) -> None:  # noqa: ANN001
+        super().__init__(service, clock=clock, **kwargs)
         self.status_filter = "all"
         self.sort = "created"
         self.marked: set[str] = set()
@@ -113,11 +115,21 @@ class JobsView(TableView):
     def _request_page(self) -> None:
         if self.scope_session and not self.loading and self.next_cursor is not None:
             self.loading = True
-            self.post_message(self.NeedPage(self.scope_session, self.status_filter, self.next_cursor or None))
+            self.load_page(self.scope_session, self.status_filter, self.next_cursor or None)
 
-    def page_loaded(self, next_cursor: str | None) -> None:
+    @work(group="jobs-page", exclusive=True)
+    async def load_page(self, session_id: str, status: str, cursor: str | None) -> None:
+        result = await self.service.jobs_page(session_id, status, cursor)  # type: ignore[arg-type]
+        self.post_message(self.PageLoaded(session_id, result.value, None if result.ok else result.text))
+
+    def on_jobs_view_page_loaded(self, message: PageLoaded) -> None:
+        message.stop()
+        if message.session_id != self.scope_session:
+            return  # the scope changed meanwhile
         self.loading = False
-        self.next_cursor = next_cursor
+        self.next_cursor = None if message.error else message.next_cursor
+        if message.error:
+            self.post_message(ActionFailed("jobs", message.error))
         self.refresh_rows(None)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -249,7 +261,7 @@ class JobsView(TableView):
         event.stop()
         job = self._selected_job()
         if job:
-            self.post_message(self.Act("details", job.session_id, [job.id]))
+            self.post_message(self.OpenJob(job.id))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry" and self.is_mounted:
@@ -266,24 +278,27 @@ class JobsView(TableView):
         if job.is_terminal:
             self.notify(f"This job already ended ({job.status}); nothing to cancel.")
             return
-        self.post_message(self.Act("cancel", job.session_id, [job.id]))
+        self.job_action("cancel", [job])
 
     def action_mark(self) -> None:
-        key = self.selected_key
-        if key:
-            self.marked.symmetric_difference_update({key})
-            self.refresh_rows(None)
+        job = self._selected_job()
+        if job is None:
+            return
+        if job.is_terminal and job.id not in self.marked:
+            self.notify(f"This job already ended ({job.status}): only running or queued jobs can be marked to cancel.")
+            return
+        self.marked.symmetric_difference_update({job.id})
+        self.refresh_rows(None)
 
     def action_cancel_marked(self) -> None:
         if not self.marked:
             self.notify("Mark jobs with space first.")
             return
-        jobs = [self.store.jobs[k] for k in self.marked if k in self.store.jobs]
-        by_session: dict[str | None, list[str]] = {}
-        for job in jobs:
-            by_session.setdefault(job.session_id, []).append(job.id)
-        for session_id, ids in by_session.items():
-            self.post_message(self.Act("cancel-many", session_id, ids))
+        # Every marked job goes to the server, even one we have heard has ended meanwhile:
+        # the server says which it could not cancel, and why.
+        jobs = [job for k in self.marked if (job := self.store.jobs.get(k)) is not None]
+        if jobs:
+            self.job_action("cancel", jobs)
         self.marked.clear()
         self.refresh_rows(None)
 
@@ -295,15 +310,15 @@ class JobsView(TableView):
         if reason:
             self.notify(f"Cannot retry: {reason}.", severity="warning")
             return
-        self.post_message(self.Act("retry", job.session_id, [job.id]))
+        self.job_action("retry", [job])
 
     def action_inject(self) -> None:
         job = self._selected_job()
         session_id = self.scope_session or (job.session_id if job else None)
         if session_id is None:
             return
-        ids = [job.id] if job and job.is_terminal and job.session_id == session_id else []
-        self.post_message(self.Act("inject", session_id, ids))
+        chosen = [job] if job and job.is_terminal and job.session_id == session_id else []
+        self.job_action("inject", chosen, session_id=session_id)
 
     def action_cycle_filter(self) -> None:
         self.status_filter = FILTERS[(FILTERS.index(self.status_filter) + 1) % len(FILTERS)]

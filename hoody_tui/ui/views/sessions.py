@@ -14,11 +14,12 @@ from ...text import shorten
 from ..format import STATUS_ICONS, count, money, relative_time
 from ..theme import STATUS_COLOR, theme_color
 from .base import TableView
+from .session_actions import SessionActions, offered
 
 __all__ = ["SessionsView"]
 
 
-class SessionsView(TableView):
+class SessionsView(SessionActions, TableView):
     COLUMNS = (
         ("status", "Status", 8),
         ("title", "Title", 30),
@@ -48,14 +49,6 @@ class SessionsView(TableView):
     class Open(Message):
         def __init__(self, session_id: str) -> None:
             super().__init__()
-            self.session_id = session_id
-
-    class Act(Message):
-        """The user asked for an action on a session (handled by the app's workers)."""
-
-        def __init__(self, action: str, session_id: str) -> None:
-            super().__init__()
-            self.action = action
             self.session_id = session_id
 
     def concerns(self, changes: Changes) -> bool:
@@ -177,15 +170,23 @@ class SessionsView(TableView):
         if key:
             self.post_message(self.Open(key))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # What the server cannot do is not offered (no dead keys in the footer).
+        if action == "abort":
+            return offered("abort", self.service.capabilities)
+        if action == "details" and parameters:
+            return offered(str(parameters[0]), self.service.capabilities)
+        return True
+
     def action_abort(self) -> None:
         key = self.selected_key
         if key:
-            self.post_message(self.Act("abort", key))
+            self.session_action("abort", key)
 
     def action_details(self, kind: str) -> None:
         key = self.selected_key
         if key:
-            self.post_message(self.Act(kind, key))
+            self.session_action(kind, key)
 
 
 def _placement(session: Session) -> tuple[str | None, int]:

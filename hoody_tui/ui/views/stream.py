@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
+from ...api.messages import ToolPart
+from ...core.service import WorkspaceService
 from ...store.changes import Changes
-from ...store.state import WorkspaceStore
 from ...text import safe_text, shorten
 from ..format import STATUS_ICONS, count, money
-from ..theme import STATUS_COLOR, theme_color
-from ...api.messages import ToolPart
+from ..messages import ActionFailed
 from ..screens.full_output import FullOutputScreen
+from ..theme import STATUS_COLOR, theme_color
 from ..widgets.message_view import MAX_OUTPUT_CHARS, MessageList, PartView, tool_summary
+from .session_actions import SessionActions, offered
 
 __all__ = ["StreamView"]
 
 
-class StreamView(Vertical):
+class StreamView(SessionActions, Vertical):
     BINDINGS = [
         Binding("f", "follow", "Follow", id="stream.follow", tooltip="Jump to the newest message and follow new ones"),
         Binding("end", "follow", "Follow", id="stream.end", tooltip="Jump to the newest message and follow new ones", show=False),
         Binding("A", "abort", "Abort", id="stream.abort", tooltip="Stop the agent's current turn (asks first)"),
+        Binding("t", "act('todo')", "Todo", id="stream.todo", tooltip="Show the session's todo list"),
+        Binding("d", "act('diff')", "Diff", id="stream.diff", tooltip="Show the files the session changed"),
+        Binding("s", "act('summary')", "Summary", id="stream.summary", tooltip="Show the session's summary"),
         Binding("l", "act('loop')", "Loop", id="stream.loop", tooltip="Watch, start or stop this session's loop"),
         Binding("g", "act('cli-agent')", "CLI agent", id="stream.cli_agent", tooltip="Launch a CLI-agent run on this session"),
         Binding("u", "act('earlier')", "Earlier", id="stream.earlier", tooltip="Load earlier messages of this session"),
@@ -34,15 +39,10 @@ class StreamView(Vertical):
                 show=False),
     ]
 
-    class Act(Message):
-        def __init__(self, action: str, session_id: str) -> None:
-            super().__init__()
-            self.action = action
-            self.session_id = session_id
-
-    def __init__(self, store: WorkspaceStore, **kwargs) -> None:
+    def __init__(self, service: WorkspaceService, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
-        self.store = store
+        self.service = service
+        self.store = service.store
         self.session_id: str | None = None
         self.focus_call: str | None = None
         """A tool call to open and scroll to once it is on screen (from the gates' `o`)."""
@@ -67,6 +67,20 @@ class StreamView(Vertical):
 
     def focus_table(self) -> None:
         self.message_list.focus()
+
+    def open(self, session_id: str) -> None:
+        """Show ``session_id``'s stream: the store keeps its whole history from now on,
+        and its messages are listed from the server."""
+        self.store.focus(session_id)
+        self.show_session(session_id)
+        if self.service.capabilities.message_history:
+            self.load_messages(session_id)
+
+    @work(group="load-messages", exclusive=True)
+    async def load_messages(self, session_id: str) -> None:
+        result = await self.service.open_session(session_id)
+        if not result.ok:
+            self.post_message(ActionFailed("load-messages", result.text))
 
     def show_session(self, session_id: str | None) -> None:
         if session_id != self.session_id or not self._known:
@@ -150,7 +164,7 @@ class StreamView(Vertical):
             text.append("  " + " · ".join(details))
         gates = store.gate_count(sid)
         if gates:
-            text.append(f"  ⚑ {gates} waiting (4)", style=f"bold {theme_color(self.app, 'warning')}")
+            text.append(f"  ⚑ {gates} waiting · 4 shows", style=f"bold {theme_color(self.app, 'warning')}")
         loop = store.loops.get(sid)
         if loop:
             text.append(f"  loop {loop.progress_label}")
@@ -172,12 +186,23 @@ class StreamView(Vertical):
     def action_abort(self) -> None:
         self.action_act("abort")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # What the server cannot do is not offered (no dead keys in the footer).
+        if action == "abort":
+            return offered("abort", self.service.capabilities)
+        if action == "act" and parameters:
+            return offered(str(parameters[0]), self.service.capabilities)
+        return True
+
     def action_act(self, action: str) -> None:
         if self.deleted:
             self.notify("This session was deleted: there is nothing to do on it.", severity="warning")
             return
-        if self.session_id:
-            self.post_message(self.Act(action, self.session_id))
+        if not self.session_id:
+            return
+        if action == "earlier":
+            self.message_list.follow = False
+        self.session_action(action, self.session_id)
 
     def _output_part(self) -> ToolPart | None:
         """The tool call whose output to read: the focused one, else the newest whose

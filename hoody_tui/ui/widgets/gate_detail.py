@@ -19,12 +19,7 @@ from ...gates.risk import Risk
 from ...gates.rules import matching_rule
 from ...text import neutralise, safe_text
 
-__all__ = ["GateDetail", "edit_diff", "REJECT_NOTE"]
-
-REJECT_NOTE = (
-    "Reject denies this call. On this server it also rejects the session's other pending "
-    "requests and stops the agent's turn; your message is passed to the agent."
-)
+__all__ = ["GateDetail", "edit_diff"]
 
 
 def edit_diff(request: PermissionRequest, tool_input: Any = None) -> str | None:
@@ -66,9 +61,11 @@ class GateDetail(VerticalScroll):
     refused rather than landing on a gate the user never saw.
     """
 
-    def __init__(self, *, settle: float = 0.35, **kwargs: Any) -> None:
+    def __init__(self, *, settle: float = 0.35, reject_note: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settle = settle
+        self.reject_note = reject_note
+        """What a reject does on this server (its backend says), under the keys."""
         self._gate_id: str | None = None
         self._changed_at = 0.0
         self._painted = False
@@ -148,7 +145,8 @@ class GateDetail(VerticalScroll):
         if request.tool and request.tool.call_id:
             parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
         parts.append(Text("\ny/Enter allow once · a always · n reject · N reject with a message", style="dim"))
-        parts.append(Text(REJECT_NOTE, style="dim italic"))
+        if self.reject_note:
+            parts.append(Text(self.reject_note, style="dim italic"))
         self._show(parts)
 
     def _show(self, parts: list[RenderableType]) -> None:
@@ -203,21 +201,19 @@ class GateDetail(VerticalScroll):
         parts.append(head)
         if state is not None:
             parts.append(self._state_line(state, colors))
-        number = 1
         for item in question.questions:
             block = Text("\n")
             if item.header:
                 block.append(neutralise(item.header) + "\n", style="bold")
             block.append(neutralise(item.question) + "\n")
             for option in item.options:
-                block.append(f"  {number}  " if number <= 9 else "     ", style="bold")
+                block.append("  • ", style="bold")
                 block.append(neutralise(option.label))
                 if option.description:
                     block.append(f"  {neutralise(option.description)}", style="dim")
                 block.append("\n")
-                number += 1
             if item.multiple:
-                block.append("  (several may apply: type them, separated by commas)\n", style="dim")
+                block.append("  (several may apply)\n", style="dim")
             parts.append(block)
-        parts.append(Text("\n1-9 pick an option · Enter types an answer · n rejects with a reason", style="dim"))
+        parts.append(Text("\nEnter opens the answers: choose with ↑↓, or type one · n rejects with a reason", style="dim"))
         self._show(parts)

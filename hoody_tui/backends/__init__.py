@@ -1,0 +1,85 @@
+"""The kinds of agent server hoody-tui speaks to, and picking one for a URL.
+
+Each kind lives in its own package and implements :class:`~hoody_tui.core.backend.Backend`.
+Only the composition root (the command line, a test, a benchmark) imports this: the
+workspace service and the App know the protocol, never a concrete backend.
+
+``--backend auto`` (the default) asks each kind's health route in turn and takes the
+first that answers; when none does (the server is down, or slow to start), it takes the
+hoody workspace API, whose stream then says what is wrong and keeps retrying, as
+hoody-tui always did.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ..api.errors import HoodyError
+from ..core.backend import Backend
+
+__all__ = ["KINDS", "Connection", "create", "detect", "connect"]
+
+log = logging.getLogger("hoody_tui.backends")
+
+KINDS = ("auto", "hoody")
+"""The values of ``--backend`` (and of a profile's ``backend``)."""
+
+PROBE_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the command line and the profile say about one server."""
+
+    url: str
+    workspace: str = ""
+    token: str | None = None
+    insecure: bool = False
+    api_prefix: str = "/api/v1"
+    backend: str = "auto"
+    label: str | None = None
+
+    def __repr__(self) -> str:  # never show the token
+        return (f"Connection(url={self.url!r}, workspace={self.workspace!r}, backend={self.backend!r}, "
+                f"token={'set' if self.token else 'none'}, insecure={self.insecure}, api_prefix={self.api_prefix!r})")
+
+
+def create(connection: Connection, kind: str | None = None) -> Backend:
+    """The backend of ``kind`` (default: the connection's own, with ``auto`` as hoody) for
+    ``connection``. Nothing is sent yet."""
+    kind = kind or connection.backend
+    if kind in ("hoody", "auto"):
+        from .hoody import HoodyBackend, HoodyClient
+
+        client = HoodyClient(connection.url, connection.workspace, connection.token,
+                             api_prefix=connection.api_prefix, verify=not connection.insecure)
+        return HoodyBackend(client, label=connection.label)
+    raise ValueError(f"unknown backend {kind!r} (known: {', '.join(KINDS)})")
+
+
+async def detect(connection: Connection) -> str:
+    """The kind of server at ``connection.url``: each kind's health route is asked in turn."""
+    from .hoody import HoodyClient
+    from .hoody.backend import probe
+
+    client = HoodyClient(connection.url, connection.workspace or "-", connection.token, api_prefix=connection.api_prefix,
+                         verify=not connection.insecure, timeout=PROBE_TIMEOUT, connect_timeout=PROBE_TIMEOUT,
+                         get_retries=0)
+    async with client:
+        if await probe(client):
+            return "hoody"
+    log.info("no backend's health route answered at %s; using the hoody workspace API", connection.url)
+    return "hoody"
+
+
+async def connect(connection: Connection) -> Backend:
+    """The backend for ``connection``, probing the server first when its kind is ``auto``."""
+    kind = connection.backend
+    if kind == "auto":
+        try:
+            kind = await detect(connection)
+        except HoodyError as exc:  # pragma: no cover - detect() turns failures into a default
+            log.info("probing %s failed (%s); using the hoody workspace API", connection.url, exc)
+            kind = "hoody"
+    return create(connection, kind)

@@ -1,0 +1,43 @@
+"""The composition root: a backend for a server, and the App over it.
+
+The App and the workspace service know only the Backend protocol; this is where a
+concrete one is picked and handed to them (the command line, the tests, the benchmark
+and the screenshot script all start the app through here).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .backends.hoody import HoodyClient
+    from .ui.app import HoodyApp
+
+__all__ = ["hoody_app"]
+
+
+def hoody_app(
+    url: str,
+    workspace: str,
+    *,
+    token: str | None = None,
+    api_prefix: str = "/api/v1",
+    insecure: bool = False,
+    client: HoodyClient | None = None,
+    clock: Callable[[], float] = time.time,
+    start_worker: bool = True,
+    app_class: type[HoodyApp] | None = None,
+    **options: Any,
+) -> HoodyApp:
+    """The app over the hoody workspace API at ``url``/``workspace`` (or over ``client``);
+    ``options`` are :class:`~hoody_tui.ui.app.AppOptions` fields."""
+    from .backends.hoody import HoodyBackend
+    from .backends.hoody import HoodyClient as Client
+    from .ui.app import AppOptions, HoodyApp
+
+    client = client or Client(url, workspace, token, api_prefix=api_prefix, verify=not insecure)
+    cls = app_class or HoodyApp
+    return cls(AppOptions(insecure=insecure, **options), backend=HoodyBackend(client), clock=clock,
+               start_worker=start_worker)

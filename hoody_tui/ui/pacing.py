@@ -1,0 +1,57 @@
+"""Paced view updates: store changes are merged and shown at most every so often.
+
+The store is always current; what is paced is the work of bringing the widgets in line
+with it. The gap between two updates grows with what an update costs (a third of the
+time at most goes to updating views, within ``[minimum, 0.5 s]``), so a flood of events
+cannot starve the screen or the keyboard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.timer import Timer
+
+from ..store.changes import Changes
+
+__all__ = ["Pacer"]
+
+LONGEST_GAP = 0.5
+
+
+class Pacer:
+    def __init__(self, set_timer: Callable[[float, Callable[[], None]], Timer], show: Callable[[Changes], None],
+                 minimum: float) -> None:
+        self._set_timer = set_timer
+        self._show = show
+        self.minimum = minimum
+        self._pending: Changes | None = None
+        self._timer: Timer | None = None
+        self._last = 0.0
+        self._gap = minimum
+        self.flushes = 0
+
+    def add(self, changes: Changes) -> None:
+        """Changes to show: at once if the last update was long enough ago, else soon."""
+        if self._pending is None:
+            self._pending = Changes()
+        self._pending.merge(changes)
+        if self._timer is None:
+            wait = self._last + self._gap - time.monotonic()
+            if wait <= 0:
+                self.flush()
+            else:
+                self._timer = self._set_timer(wait, self.flush)
+
+    def flush(self) -> None:
+        self._timer = None
+        changes, self._pending = self._pending, None
+        if changes is None:
+            return
+        started = time.monotonic()
+        self.flushes += 1
+        self._show(changes)
+        now = time.monotonic()
+        self._last = now
+        self._gap = min(LONGEST_GAP, max(self.minimum, 2 * (now - started))) if self.minimum else 0.0

@@ -1,0 +1,130 @@
+"""What a person can do to one session, from the sessions list or its stream.
+
+Both views mix this in: each key asks the workspace service in a worker of the view's
+own, and the outcome comes back as a Message (never a call into another widget).
+Actions the server cannot do (its backend's capabilities) are not offered at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.widget import Widget
+
+from ...core.backend import Capabilities
+from ...core.service import WorkspaceService
+from ...text import neutralise
+from ..messages import ActionDone, ActionFailed
+from ..screens.confirm import ConfirmScreen
+from ..screens.details import DetailsScreen
+
+__all__ = ["SessionActions", "SESSION_ACTIONS", "offered"]
+
+SESSION_ACTIONS = ("abort", "todo", "diff", "summary", "loop", "cli-agent", "earlier")
+
+
+def offered(action: str, capabilities: Capabilities) -> bool:
+    """Whether the server can do ``action`` at all (else its key is not offered)."""
+    return {
+        "abort": capabilities.abort,
+        "todo": capabilities.todo,
+        "diff": capabilities.diff,
+        "summary": capabilities.summary,
+        "loop": capabilities.loops != "none",
+        "cli-agent": capabilities.cli_agent,
+        "earlier": capabilities.message_history,
+    }.get(action, True)
+
+
+class SessionActions(Widget if TYPE_CHECKING else object):
+    """A mixin for a view with a ``service``: :meth:`session_action` carries one out."""
+
+    service: WorkspaceService
+
+    class DetailsReady(Message):
+        def __init__(self, title: str, body: Text) -> None:
+            super().__init__()
+            self.title = title
+            self.body = body
+
+    def session_action(self, action: str, session_id: str) -> None:
+        service = self.service
+        title = service.session_title(session_id)
+        if not offered(action, service.capabilities):
+            self.notify(f"This server has no {action.replace('-', ' ')}.", severity="warning")
+        elif action == "earlier":
+            self.load_earlier(session_id)
+        elif action == "loop":
+            from ..screens.loop import LoopScreen
+
+            self.app.push_screen(LoopScreen(service, session_id))
+        elif action == "cli-agent":
+            from ..screens.cli_agent import CliAgentScreen
+
+            self.app.push_screen(CliAgentScreen(service, session_id, title))
+        elif action == "abort":
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.abort_session(session_id)
+
+            self.app.push_screen(ConfirmScreen(f"Abort the current turn of “{title}”?"), confirmed)
+        else:
+            self.load_details(action, session_id, title)
+
+    @work(group="session-action")
+    async def abort_session(self, session_id: str) -> None:
+        result = await self.service.abort(session_id)
+        self.post_message(ActionDone("abort", result.text) if result.ok else ActionFailed("abort", result.text))
+
+    @work(group="load-messages", exclusive=True)
+    async def load_earlier(self, session_id: str) -> None:
+        result = await self.service.load_earlier(session_id)
+        if not result.ok:
+            self.post_message(ActionFailed("earlier", result.text))
+        elif result.text:
+            self.post_message(ActionDone("earlier", result.text))
+
+    @work(group="session-details", exclusive=True)
+    async def load_details(self, kind: str, session_id: str, title: str) -> None:
+        body = Text()
+        service = self.service
+        if kind == "todo":
+            todos = await service.todo(session_id)
+            if not todos.ok or todos.value is None:
+                self.post_message(ActionFailed(kind, todos.text))
+                return
+            for todo in todos.value:
+                mark = {"completed": "✓", "in_progress": "▶", "cancelled": "⊘"}.get(todo.status or "", "○")
+                body.append(f"{mark} {neutralise(todo.content or '')}")
+                if todo.priority:
+                    body.append(f"  ({todo.priority})", style="dim")
+                body.append("\n")
+            if not todos.value:
+                body.append("No todo items.")
+        elif kind == "diff":
+            files = await service.diff(session_id)
+            if not files.ok or files.value is None:
+                self.post_message(ActionFailed(kind, files.text))
+                return
+            for diff in files.value:
+                body.append(neutralise(diff.file or "?"), style="bold")
+                body.append(f"  +{diff.additions or 0} -{diff.deletions or 0}\n")
+            if not files.value:
+                body.append("No changes.")
+        else:
+            summary = await service.summary(session_id)
+            if not summary.ok or summary.value is None:
+                self.post_message(ActionFailed(kind, summary.text))
+                return
+            fields: dict[str, Any] = summary.value.to_json_dict()
+            for key, value in fields.items():
+                body.append(f"{key}: ", style="bold")
+                body.append(neutralise(str(value)) + "\n")
+        self.post_message(self.DetailsReady(f"{kind.capitalize()} of “{title}”", body))
+
+    def on_session_actions_details_ready(self, message: DetailsReady) -> None:
+        message.stop()
+        self.app.push_screen(DetailsScreen(message.title, message.body))
