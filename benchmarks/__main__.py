@@ -77,8 +77,8 @@ NOTES = {
 }
 
 
-def run(names: list[str], cfg: dict, log) -> dict:  # noqa: ANN001
-    out: dict = {key: None for key in KEYS}
+def run(names: list[str], cfg: dict, log) -> dict:
+    out: dict = dict.fromkeys(KEYS)
     seconds = cfg["seconds"]
     steps = {
         "floor": lambda: core.measure_floor(RATE, seconds),
@@ -98,7 +98,7 @@ def run(names: list[str], cfg: dict, log) -> dict:  # noqa: ANN001
             figures = steps[name]()
             out.update(figures)
             log("    " + json.dumps(figures, default=str))  # partial results survive an interrupted run
-        except Exception as exc:  # noqa: BLE001 - one failed figure must not lose the others
+        except Exception as exc:
             out[f"{name}_error"] = f"{type(exc).__name__}: {exc}"[:300]
         log(f"    {name} done in {time.perf_counter() - t0:.1f}s")
     if out.get("e2e_eps") and out.get("floor_eps"):
@@ -106,7 +106,7 @@ def run(names: list[str], cfg: dict, log) -> dict:  # noqa: ANN001
     return out
 
 
-def fmt(value) -> str:  # noqa: ANN001
+def fmt(value) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -132,7 +132,7 @@ def table(out: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []
     for i, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5])
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5])
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  ----")
     errors = [f"{k}: {v}" for k, v in out.items() if k.endswith("_error")]

@@ -25,7 +25,7 @@ async def _main(url: str, workspace: str, sizes: list[int]) -> dict:
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 36)) as pilot:
         deadline = time.monotonic() + 30
-        while not app.sessions_view._keys:  # noqa: SLF001
+        while not app.sessions_view._keys:
             if time.monotonic() > deadline:
                 raise SystemExit("no sessions within 30 s")
             await asyncio.sleep(0.01)

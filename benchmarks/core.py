@@ -5,7 +5,9 @@ figure) and stops it before returning."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -18,8 +20,8 @@ import httpx
 import orjson
 from httpx_sse import EventSource
 
-from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api.events import Event
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.events.items import ConnectionState, Malformed
 from hoody_tui.refserver import start_in_thread
 
@@ -35,20 +37,22 @@ class FirehoseServer:
             [sys.executable, "-m", "benchmarks.firehose_server", repr(rate), str(sessions), str(buffer)],
             env=_env(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
-        line = self.proc.stdout.readline()
+        assert self.proc.stdout is not None and self.proc.stdin is not None  # both are pipes
+        self._out, self._in = self.proc.stdout, self.proc.stdin
+        line = self._out.readline()
         if not line:
             raise RuntimeError("the firehose server did not start")
         info = json.loads(line)
         self.url, self.workspace, self.prefix = info["url"], info["workspace"], info["prefix"]
 
     def dropped(self) -> int:
-        self.proc.stdin.write("dropped\n")
-        self.proc.stdin.flush()
-        return int(self.proc.stdout.readline())
+        self._in.write("dropped\n")
+        self._in.flush()
+        return int(self._out.readline())
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            self._in.close()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -81,7 +85,7 @@ async def _floor(server, seconds: float, max_events: int | None) -> dict:
         async with http.stream("GET", path, headers={"Accept": "text/event-stream"}) as response:
             response.raise_for_status()
             t0 = None
-            end = None
+            end = math.inf
             async for sse in EventSource(response).aiter_sse():
                 if not sse.data.strip():
                     continue
@@ -103,7 +107,7 @@ async def _floor(server, seconds: float, max_events: int | None) -> dict:
                     break
                 if max_events is None and (count & 255) == 0 and time.perf_counter() >= end:
                     break
-            elapsed = time.perf_counter() - t0
+            elapsed = time.perf_counter() - (t0 or time.perf_counter())
     return {"floor_eps": count / elapsed, "floor_events": count, "floor_gaps": gaps, "floor_seconds": elapsed}
 
 
@@ -121,8 +125,8 @@ async def _client(server, seconds: float, max_events: int | None) -> dict:
     other = 0
     async with HoodyClient(server.url, server.workspace) as client:
         stream = client.events()
-        t0 = None
-        end = None
+        t0: float | None = None
+        end = math.inf
         async with aclosing(stream.__aiter__()) as items:
             async for item in items:
                 if isinstance(item, Event):
@@ -137,7 +141,7 @@ async def _client(server, seconds: float, max_events: int | None) -> dict:
                         break
                 elif isinstance(item, Malformed) or (isinstance(item, ConnectionState) and item.phase not in ("connecting", "live")):
                     other += 1
-        elapsed = time.perf_counter() - t0
+        elapsed = time.perf_counter() - (t0 or time.perf_counter())
         connects = stream.stats.connects
     return {"client_eps": count / elapsed, "client_events": count, "client_connects": connects,
             "client_problems": other, "client_seconds": elapsed}
@@ -172,7 +176,7 @@ async def _e2e(server, seconds: float, sessions: int) -> dict:
     result: dict[str, Any] = {}
     try:
         await _e2e_run(app, seconds, sessions, result)
-    except Exception as exc:  # noqa: BLE001 - an app crash after the figures were taken is reported
+    except Exception as exc:
         if "e2e_eps" not in result:
             raise
         result["e2e_app_error"] = f"{type(exc).__name__}: {exc}"[:300]
@@ -184,17 +188,17 @@ def _painted_frames(frames: list[float]):
     """Record the time of each screen update that painted (Screen._compositor_refresh)."""
     from textual.screen import Screen
 
-    original = Screen._compositor_refresh  # noqa: SLF001
+    original = Screen._compositor_refresh
 
-    def counted(self) -> None:  # noqa: ANN001
+    def counted(self) -> None:
         original(self)
         frames.append(time.perf_counter())
 
-    Screen._compositor_refresh = counted  # noqa: SLF001
+    setattr(Screen, "_compositor_refresh", counted)  # noqa: B010 - patching a method, on purpose
     try:
         yield
     finally:
-        Screen._compositor_refresh = original  # noqa: SLF001
+        setattr(Screen, "_compositor_refresh", original)  # noqa: B010
 
 
 async def _e2e_run(app, seconds: float, sessions: int, result: dict) -> None:
@@ -211,11 +215,11 @@ async def _e2e_run(app, seconds: float, sessions: int, result: dict) -> None:
             t0 = time.perf_counter()
             await asyncio.sleep(seconds)
             applied = app.store.events_applied - applied0
-            elapsed = time.perf_counter() - t0
+            elapsed = time.perf_counter() - (t0 or time.perf_counter())
             timer.stop()
             painted = [t for t in frames if t <= t0 + elapsed]
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    frame_gaps = [b - a for a, b in zip([t0, *painted], painted)]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    frame_gaps = [b - a for a, b in zip([t0, *painted], painted, strict=False)]
     result.update({
         "e2e_eps": applied / elapsed, "e2e_events": applied, "e2e_seconds": elapsed,
         "e2e_fps": len(painted) / elapsed,
@@ -241,7 +245,7 @@ async def _replies(server, gates: int, sessions_needed: int, reply_timeout: floa
         ws = server.state
         original = ws.log_reply
 
-        def log_reply(kind, request_id, body, status):  # noqa: ANN001
+        def log_reply(kind, request_id, body, status):
             received.setdefault(request_id, []).append(time.perf_counter())
             return original(kind, request_id, body, status)
 
@@ -264,12 +268,12 @@ async def _replies(server, gates: int, sessions_needed: int, reply_timeout: floa
             ids.append(gate)
             # Shown and painted: the app refuses (rightly) a key on a gate not yet painted,
             # even with gate_settle=0.
-            await _wait(lambda: app.gates_view.detail.gate_id == gate and app.gates_view.detail.settled(),
+            await _wait(lambda gate=gate: app.gates_view.detail.gate_id == gate and app.gates_view.detail.settled(),
                         what=f"gate {i} on screen")
             t0 = time.perf_counter()
             await pilot.press("y")
             try:
-                await _wait(lambda: gate in received, timeout=reply_timeout, poll=0.0005, what=f"the reply to gate {i}")
+                await _wait(lambda gate=gate: gate in received, timeout=reply_timeout, poll=0.0005, what=f"the reply to gate {i}")
             except TimeoutError:
                 missed += 1
                 continue
@@ -282,7 +286,7 @@ async def _replies(server, gates: int, sessions_needed: int, reply_timeout: floa
     return {
         "missed": missed,
         "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))] * 1000,
+        "p99": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))] * 1000,
         "max": latencies[-1] * 1000,
         "gates": gates,
         "replied_once": sum(1 for g in ids if len(received.get(g, [])) == 1 and logged.count(g) == 1),
@@ -291,7 +295,7 @@ async def _replies(server, gates: int, sessions_needed: int, reply_timeout: floa
 
 def measure_replies(gates: int, *, firehose: float = 0.0, sessions: int = 1000) -> dict:
     """Keypress to reply logged, over ``gates`` gates (under a firehose over ``sessions`` if set)."""
-    kwargs = {"firehose": firehose, "firehose_sessions": sessions} if firehose else {}
+    kwargs: dict[str, Any] = {"firehose": firehose, "firehose_sessions": sessions} if firehose else {}
     server = start_in_thread(scenario="none", **kwargs)
     try:
         r = asyncio.run(_replies(server, gates, (sessions + 1) if firehose else 1))
@@ -371,7 +375,7 @@ def measure_rss(sizes: list[int], *, parallel: bool = False) -> dict:
     idle, rest = results[0], results[1:]
     result: dict[str, Any] = {"rss_idle_mb": idle["rss_mb"]}
     by_size = {}
-    for n, r in zip(sizes, rest):
+    for n, r in zip(sizes, rest, strict=False):
         assert r["applied"] == n + 1000, r
         by_size[n] = r["rss_mb"]
         result[f"rss_{_label(n)}_mb"] = r["rss_mb"]
@@ -447,17 +451,17 @@ async def _big(sessions: int, jobs: int) -> dict:
             changes.sessions.update(sids)
             changes.jobs.update(app.store.jobs)
             app.post_message(StoreChanged(changes))
-            await _wait(lambda: len(app.sessions_view._keys) >= sessions, timeout=120, what="the rows")  # noqa: SLF001
+            await _wait(lambda: len(app.sessions_view._keys) >= sessions, timeout=120, what="the rows")
             await pilot.pause()
             paint = time.perf_counter() - t0
             scroll = await _scroll(pilot, 40)
             t1 = time.perf_counter()
             await pilot.press("3")
-            await _wait(lambda: app.current_view == "jobs" and app.jobs_view._keys, timeout=120, what="the jobs")  # noqa: SLF001
+            await _wait(lambda: app.current_view == "jobs" and app.jobs_view._keys, timeout=120, what="the jobs")
             await pilot.pause()
             jobs_paint = time.perf_counter() - t1
             jobs_scroll = await _scroll(pilot, 40)
-            shown_jobs = len(app.jobs_view._keys)  # noqa: SLF001
+            shown_jobs = len(app.jobs_view._keys)
     finally:
         server.stop()
     return {"big_sessions": sessions, "big_jobs": jobs, "big_jobs_kept": shown_jobs, "big_store_build_s": build,
@@ -477,7 +481,7 @@ async def _scroll(pilot, presses: int) -> float:
         await pilot.pause()
     await asyncio.sleep(0.05)
     timer.stop()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     if os.environ.get("HOODY_BENCH_VERBOSE"):
         print("scroll tick gaps ms", sorted(round(g * 1000) for g in gaps)[-5:], file=sys.stderr)
     return max(gaps)

@@ -76,7 +76,7 @@ def events(n: int, sessions: int, seed: int = 1):
         yield orjson.dumps({"type": "session.updated", "properties": {"info": {
             "id": s.id, "title": f"Bench session {s.id}", "directory": "/work/project", "projectID": "prj_bench",
             "version": "1.0.0", "time": {"created": now, "updated": now}}}})
-    for k in range(n):
+    for _k in range(n):
         s = table[rng.randrange(sessions)]
         now += 1
         roll = rng.random()

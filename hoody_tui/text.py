@@ -24,7 +24,7 @@ __all__ = ["neutralise", "one_line", "shorten", "safe_text", "markup_literal", "
 # U+2421; C1 controls (0x80-0x9f) to a replacement box. Tab and newline are kept.
 _TABLE = {code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)}
 _TABLE[0x7F] = 0x2421
-_TABLE.update({code: 0xFFFD for code in range(0x80, 0xA0)})
+_TABLE.update(dict.fromkeys(range(0x80, 0xA0), 0xFFFD))
 
 INVISIBLE = frozenset(
     [0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0x2061, 0x2062,
@@ -34,7 +34,7 @@ INVISIBLE = frozenset(
 joiners and no-break (BOM), invisible operators, and the line/paragraph separators."""
 # Each becomes one replacement box: the text keeps its length, and the terminal's idea
 # of the width agrees with Rich's (a zero-width character may not be zero-width there).
-_TABLE.update({code: 0xFFFD for code in INVISIBLE})
+_TABLE.update(dict.fromkeys(INVISIBLE, 0xFFFD))
 
 
 def neutralise(text: str) -> str:

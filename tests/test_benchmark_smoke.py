@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from benchmarks import core
 from benchmarks.rss_probe import run as rss_run
 

@@ -5,11 +5,11 @@ A part whose ``type`` we do not know is kept as a :class:`GenericPart`, never an
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, Union
 
 from pydantic import Discriminator, Tag, TypeAdapter, field_validator, model_validator
 
-from .base import ApiModel, EpochMs, ModelRef, TimeSpan, field
+from .base import ApiModel, ModelRef, TimeSpan, field
 
 __all__ = [
     "TokenUsage",
@@ -73,8 +73,9 @@ class MessageError(ApiModel):
 
     @property
     def message(self) -> str:
-        if self.data and isinstance(self.data.get("message"), str):
-            return self.data["message"]
+        message = self.data.get("message") if self.data else None
+        if isinstance(message, str):
+            return message
         return self.name or "error"
 
 
@@ -259,13 +260,15 @@ def _part_tag(value: Any) -> str:
     return kind if kind in _PART_CLASSES else "unknown"
 
 
-Part = Annotated[
-    Union[
-        tuple(Annotated[cls, Tag(kind)] for kind, cls in _PART_CLASSES.items())
-        + (Annotated[GenericPart, Tag("unknown")],)
-    ],
-    Discriminator(_part_tag),
-]
+if TYPE_CHECKING:  # a type checker sees what every part is; pydantic, how to tell them apart
+    Part: TypeAlias = PartBase
+else:
+    Part = Annotated[
+        Union[
+            (*(Annotated[cls, Tag(kind)] for kind, cls in _PART_CLASSES.items()), Annotated[GenericPart, Tag("unknown")])
+        ],
+        Discriminator(_part_tag),
+    ]
 """Any part: dispatched on ``type``, unknown types become :class:`GenericPart`."""
 
 _PART_ADAPTER: TypeAdapter[PartBase] = TypeAdapter(Part)

@@ -6,7 +6,7 @@ These are plain frozen dataclasses so the state layer and the UI can match on th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from ..api.events import Event
 
@@ -56,4 +56,4 @@ class Malformed:
     raw: str = ""
 
 
-StreamItem = Union[Event, ConnectionState, Resync, Malformed]
+StreamItem = Event | ConnectionState | Resync | Malformed

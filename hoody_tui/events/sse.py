@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -108,10 +108,10 @@ class SseStream:
         self.stats = StreamStats()
         self.finished = False
 
-    def __aiter__(self) -> AsyncIterator[StreamItem]:
+    def __aiter__(self) -> AsyncGenerator[StreamItem, None]:
         return self._run()
 
-    async def _run(self) -> AsyncIterator[StreamItem]:
+    async def _run(self) -> AsyncGenerator[StreamItem, None]:
         attempt = 0
         yield ConnectionState("connecting")
         while True:
@@ -155,10 +155,10 @@ class SseStream:
             await asyncio.sleep(delay)
 
     async def _connect_once(self, *, reconnected: bool) -> AsyncIterator[StreamItem]:
-        headers: dict[str, str | bytes] = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        headers: dict[bytes, bytes] = {b"Accept": b"text/event-stream", b"Cache-Control": b"no-cache"}
         last_id = _last_event_id_header(self.stats.last_event_id)
         if last_id:
-            headers["Last-Event-ID"] = last_id
+            headers[b"Last-Event-ID"] = last_id
         timeout = httpx.Timeout(self.heartbeat_timeout, connect=self._client.connect_timeout)
         path = await self._path()
         url = f"{self._client.base_url}{path}"

@@ -15,7 +15,7 @@ the gate until the outcome is known. Outcomes:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from ..api.errors import ApiError, Conflict, HoodyError, NotFound, TransportError
@@ -25,7 +25,7 @@ __all__ = ["Phase", "Decision", "DecisionKind", "GateState", "Outcome", "Ledger"
 GATEWAY_GONE_CODES = frozenset({"no_pending_gate", "stale_gate", "gate_already_answered"})
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     SENDING = "sending"
     CHECKING = "checking"  # reply's fate unknown until the next resync
     FAILED = "failed"  # confirmed still pending; the user may decide again
@@ -56,7 +56,7 @@ class GateState:
     note: str = ""
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     DONE = "done"  # remove the gate
     GONE = "gone"  # answered elsewhere: remove and tell the user
     REFUSED = "refused"  # unlocked, show why

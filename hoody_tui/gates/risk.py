@@ -69,7 +69,7 @@ def _secret_reasons(text: str) -> list[str]:
 
 def classify_command(command: str) -> list[str]:
     """Reasons a shell command is risky (empty when nothing was found)."""
-    reasons = []
+    reasons: list[str] = []
     flat = " ".join(command.split())
     for pattern, reason in _COMMAND_RULES:
         if pattern.search(flat) and reason not in reasons:
@@ -128,9 +128,9 @@ def classify(request: PermissionRequest, *, workspace: str | None = None) -> Ris
             for path in _command_paths(command):
                 if re.search(r"(>|\btee\b|\bcp\b|\bmv\b|\brm\b|\btouch\b|\bmkdir\b)", command):
                     add(r for r in classify_path(path, workspace) if r.startswith("writes outside"))
-    path = request.filepath
-    if path:
-        add(classify_path(path, workspace))
+    filepath = request.filepath
+    if filepath:
+        add(classify_path(filepath, workspace))
     # What the call itself asks for; the breadth of "always" is judged when the user
     # chooses always (see always_breadth), not on every request.
     for pattern in request.patterns:
@@ -145,7 +145,7 @@ def classify(request: PermissionRequest, *, workspace: str | None = None) -> Ris
 
 def always_breadth(request: PermissionRequest) -> str | None:
     """A warning when "always" would allow far more than this one call."""
-    broad = [p for p in request.always if p.strip() in ("*", "**", "**/*") or p.strip().endswith(" *") and len(p.strip()) <= 4]
+    broad = [p for p in request.always if p.strip() in ("*", "**", "**/*") or (p.strip().endswith(" *") and len(p.strip()) <= 4)]
     if broad:
         return f"'always' would allow every future {request.permission or 'such'} call matching {', '.join(broad)} in this session"
     return None

@@ -63,7 +63,7 @@ class Changes:
         return bool(self.permissions or self.permissions_removed or self.questions or self.questions_removed)
 
     def merge(self, other: Changes) -> Changes:
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             mine = getattr(self, name)
             theirs = getattr(other, name)
             if isinstance(mine, set):

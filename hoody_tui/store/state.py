@@ -216,10 +216,10 @@ class WorkspaceStore:
         elif isinstance(event, QuestionAsked):
             self._add_gate(self.questions, event.question, changes.questions)
         elif isinstance(event, QuestionResolved):
-            gone = self._drop_gate(self.questions, event.request_id, changes.questions_removed)
-            if gone is not None:
+            question = self._drop_gate(self.questions, event.request_id, changes.questions_removed)
+            if question is not None:
                 rejected = event.type.endswith("rejected")
-                changes.gone[gone.id] = GoneGate(gone, "rejected" if rejected else "replied",
+                changes.gone[question.id] = GoneGate(question, "rejected" if rejected else "replied",
                                                  None if rejected else _answers_text(event.answers))
         elif isinstance(event, SessionUpdated):
             self.sessions[event.info.id] = event.info
@@ -359,7 +359,8 @@ class WorkspaceStore:
         entries = self.messages.get(event.session_id)
         if not entries:
             return
-        targets = [entries[event.message_id]] if event.message_id in entries else list(entries.values())
+        message = entries.get(event.message_id) if event.message_id else None
+        targets = [message] if message is not None else list(entries.values())
         for entry in targets:
             if entry.parts.pop(event.part_id, None) is not None:
                 changes.messages.add(event.session_id)
@@ -500,8 +501,8 @@ class WorkspaceStore:
         for gate_id in list(self.gate_seq):
             if gate_id not in self.permissions and gate_id not in self.questions:
                 del self.gate_seq[gate_id]
-        for gate in [*snapshot.permissions, *snapshot.questions]:
-            self._seen_gate(gate.id)
+        for gate_id in [*(p.id for p in snapshot.permissions), *(q.id for q in snapshot.questions)]:
+            self._seen_gate(gate_id)
         if snapshot.jobs is not None or snapshot.loops is not None:
             changes.merge(self.apply_details(snapshot.jobs or [], snapshot.loops or {}))
         return changes

@@ -37,6 +37,7 @@ from .alerts import Alerts
 from .help import help_rows
 from .pacing import Pacer
 from .screens.help import HelpScreen
+from .views import TITLES, VIEWS
 from .views.base import TableView
 from .views.gates import GatesView
 from .views.jobs import JobsView
@@ -47,8 +48,6 @@ from .widgets.status_bar import StatusBar
 
 __all__ = ["VIEWS", "AppOptions", "HoodyApp"]
 
-VIEWS = ("sessions", "stream", "jobs", "gates")
-TITLES = {"sessions": "Sessions", "stream": "Stream", "jobs": "Jobs", "gates": "Gates"}
 
 
 @dataclass(frozen=True)
@@ -224,7 +223,7 @@ class HoodyApp(App[int]):
     def on_action_failed(self, message: M.ActionFailed) -> None:
         self.notify(message.text, severity="error")
 
-    def notify(self, message: str, *, title: str = "", severity: Severity = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: Severity = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notice goes to the flash line of the screen on top (never a popup over what
         the person reads); its words are shown literally (``markup`` is ignored)."""
@@ -313,7 +312,7 @@ class HoodyApp(App[int]):
                 view.refresh_rows(None)
         view.focus_table()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if self.current_view == "jobs" and self.jobs_view.scope_session:
             self.jobs_view.set_scope(None)
             self.jobs_view.refresh_rows(None)

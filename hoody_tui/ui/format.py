@@ -70,5 +70,5 @@ def progress_bar(percent: float | None, width: int = 10) -> str:
     if percent is None:
         return ""
     p = max(0.0, min(100.0, float(percent)))
-    filled = int(round(p / 100 * width))
+    filled = round(p / 100 * width)
     return "█" * filled + "░" * (width - filled) + f" {p:3.0f}%"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual.actions import parse
 from textual.binding import Binding
 
+from .views import TITLES, VIEWS
 from .views.base import TableView
 
 if TYPE_CHECKING:
@@ -61,8 +62,6 @@ def _rows(app: HoodyApp, node: DOMNode, bindings: list[Binding]) -> list[tuple[s
 
 
 def help_rows(app: HoodyApp) -> list[HelpSection]:
-    from .app import TITLES, VIEWS
-
     order = [app.current_view, *[v for v in VIEWS if v != app.current_view]]
     sections: list[HelpSection] = []
     for name in order:

@@ -37,5 +37,5 @@ def theme_color(app: App, name: str) -> str:
             return background.blend(foreground, alpha).hex6
         color = Color.parse(value)
         return (background.blend(color.with_alpha(1.0), color.a) if color.a < 1 else color).hex6
-    except Exception:  # noqa: BLE001 - an odd theme value must not break drawing
+    except Exception:
         return "dim" if name.startswith("text") else ""

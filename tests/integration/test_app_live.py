@@ -11,9 +11,8 @@ from textual.widgets import ContentSwitcher
 from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.gates.ledger import Phase
 from hoody_tui.launch import hoody_app
-from hoody_tui.ui.screens.answer import AnswerScreen
-from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.messages import StoreChanged
+from hoody_tui.ui.screens.answer import AnswerScreen
 from hoody_tui.ui.screens.confirm import ConfirmScreen
 from hoody_tui.ui.screens.prompt import TextPromptScreen
 

@@ -8,7 +8,6 @@ import threading
 
 import pytest
 
-from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api import (
     Conflict,
     Invalid,
@@ -24,6 +23,7 @@ from hoody_tui.api import (
     Unauthorized,
     Unreachable,
 )
+from hoody_tui.backends.hoody import HoodyClient
 
 from .conftest import TOKEN
 
@@ -277,7 +277,7 @@ async def test_auto_prefix_and_agent_prefix(make_server):
 async def test_alternative_envelopes_and_error_bodies(make_server):
     server = make_server(alt_shapes=True)
     session = server.call(server.state.create_session, "Alt")
-    for i in range(3):
+    for _i in range(3):
         server.call(server.state.add_job, session["id"], "completed")
     async with HoodyClient(server.url, server.workspace) as c:
         assert [s.id for s in await c.list_sessions()] == [session["id"]]
@@ -312,7 +312,7 @@ async def test_unreachable_server(refused_url):
 
 async def test_a_non_json_body_is_a_payload_error():
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             body = b"<html>surprise</html>"
             self.send_response(200)
             self.send_header("Content-Type", "text/html")

@@ -48,7 +48,7 @@ class RecordingApp(HoodyApp):
         super().__init__(*args, **kwargs)
         self.states: list = []
 
-    def on_connection_changed(self, message) -> None:  # noqa: ANN001
+    def on_connection_changed(self, message) -> None:
         self.states.append(message.state)
 
 
@@ -62,7 +62,7 @@ class WatchdogClient(HoodyClient):
     """The shipped client with a short heartbeat watchdog (75 s by default), so a stalled
     stream is noticed within the test."""
 
-    def events(self, **options):  # noqa: ANN001, ANN201
+    def events(self, **options):
         options.setdefault("heartbeat_timeout", 0.5)
         return super().events(**options)
 
@@ -72,7 +72,7 @@ def connection_text(app: HoodyApp) -> str:
 
 
 def notes(app: HoodyApp) -> list[str]:
-    return [f"{n.title}: {n.text}" for n in app.notices]  # noqa: SLF001
+    return [f"{n.title}: {n.text}" for n in app.notices]
 
 
 def noted(app: HoodyApp, *words: str) -> bool:
@@ -122,7 +122,7 @@ async def test_stream_cut_mid_event_reconnects_and_shows_the_gate_once(make_serv
         await until(pilot, lambda: again["id"] in app.store.permissions)
         await pilot.press("4")
         await until(pilot, lambda: app.gates_view.table.row_count == 2)
-        assert app.gates_view._keys == [gate["id"], again["id"]]  # noqa: SLF001 - once each, in order
+        assert app.gates_view._keys == [gate["id"], again["id"]]
         assert app.status_bar.gates == 2
         assert "● live" in connection_text(app)
     reconnect = next(s for s in app.states if s.phase == "reconnecting")
@@ -178,7 +178,7 @@ async def test_server_killed_and_restarted_with_other_gates(tmp_path):
         app = recording_app(first.url, workspace)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.press("4")
-            await until(pilot, lambda: app.gates_view._keys == old)  # noqa: SLF001
+            await until(pilot, lambda: app.gates_view._keys == old)
             old_sessions = set(app.store.sessions)
             first.kill()
             await until(pilot, lambda: app.states and app.states[-1].phase == "reconnecting")
@@ -188,8 +188,8 @@ async def test_server_killed_and_restarted_with_other_gates(tmp_path):
             new = await asyncio.to_thread(second.pending, workspace)
             await until(pilot, lambda: app.states[-1].phase == "live" and set(app.store.permissions) == set(new),
                         timeout=30)
-            await until(pilot, lambda: sorted(app.gates_view._keys) == sorted(new))  # noqa: SLF001
-            keys = app.gates_view._keys  # noqa: SLF001
+            await until(pilot, lambda: sorted(app.gates_view._keys) == sorted(new))
+            keys = app.gates_view._keys
             assert len(keys) == len(set(keys)) == 2 and not set(keys) & set(old)
             assert app.gates_view.table.row_count == 2 and app.status_bar.gates == 2
             assert not old_sessions & set(app.store.sessions)
@@ -299,20 +299,20 @@ async def test_session_deleted_while_its_stream_is_open(make_server):
     server.call(server.state.add_message, sid, "assistant", "Working", completed=False)
     app = live_app(server)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: sid in app.sessions_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: sid in app.sessions_view._keys)
         app.open_stream(sid)
         message_list = app.stream_view.message_list
-        await until(pilot, lambda: len(message_list._blocks) == 2)  # noqa: SLF001
+        await until(pilot, lambda: len(message_list._blocks) == 2)
         server.call(server.state.remove_session, sid)
         await until(pilot, lambda: app.stream_view.deleted)
         title = str(app.stream_view.query_one("#stream-title", Static).render())
         assert "This session was deleted" in title
         assert "was deleted" in str(app.stream_view.query_one("#stream-empty", Static).render())
-        assert not message_list._blocks  # noqa: SLF001
+        assert not message_list._blocks
         await pilot.press("A")
         await until(pilot, lambda: noted(app, "This session was deleted"))
         await pilot.press("1")
-        await until(pilot, lambda: sid not in app.sessions_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: sid not in app.sessions_view._keys)
     assert hits(server, "/abort") == 0
 
 
@@ -322,9 +322,9 @@ async def test_session_deleted_while_another_view_is_shown(make_server):
     server.call(server.state.add_message, sid, "user", "Hi")
     app = live_app(server)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: sid in app.sessions_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: sid in app.sessions_view._keys)
         app.open_stream(sid)
-        await until(pilot, lambda: len(app.stream_view.message_list._blocks) == 1)  # noqa: SLF001
+        await until(pilot, lambda: len(app.stream_view.message_list._blocks) == 1)
         await pilot.press("4")
         server.call(server.state.remove_session, sid)
         await until(pilot, lambda: sid not in app.store.sessions)
@@ -340,13 +340,13 @@ async def test_a_404_for_a_session_deleted_unseen_is_a_readable_notice(make_serv
     sid = server.call(server.state.create_session, "Gone quietly")["id"]
     app = live_app(server)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: sid in app.sessions_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: sid in app.sessions_view._keys)
         server.set_faults(stall=True)
         server.call(server.state.remove_session, sid)
         await pilot.press("t")
         await until(pilot, lambda: noted(app, "Session not found"))
         assert sid in app.store.sessions  # we have not heard yet; the notice said what happened
-        assert any(n.severity == "error" for n in app.notices)  # noqa: SLF001
+        assert any(n.severity == "error" for n in app.notices)
 
 
 # --- every 409 ------------------------------------------------------------------------
@@ -358,7 +358,7 @@ async def test_409_session_busy_on_loop_start_is_explained(make_server):
     server.call(server.state.prompt, sid, "please run `make deploy`")  # the agent now waits at a gate
     app = live_app(server)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: sid in app.sessions_view._keys and any(  # noqa: SLF001
+        await until(pilot, lambda: sid in app.sessions_view._keys and any(
             p.session_id == sid for p in app.store.permissions.values()))
         app.open_stream(sid)
         await pilot.press("l")
@@ -371,14 +371,14 @@ async def test_409_session_busy_on_loop_start_is_explained(make_server):
 
 
 async def _jobs_of(pilot, app, sid, *ids) -> None:
-    await until(pilot, lambda: sid in app.sessions_view._keys)  # noqa: SLF001
+    await until(pilot, lambda: sid in app.sessions_view._keys)
     app.open_stream(sid)
     await pilot.press("3")
-    await until(pilot, lambda: all(i in app.jobs_view._keys for i in ids))  # noqa: SLF001
+    await until(pilot, lambda: all(i in app.jobs_view._keys for i in ids))
 
 
 def _select_job(app, job_id: str) -> None:
-    app.jobs_view.table.move_cursor(row=app.jobs_view._keys.index(job_id), animate=False)  # noqa: SLF001
+    app.jobs_view.table.move_cursor(row=app.jobs_view._keys.index(job_id), animate=False)
 
 
 async def test_409_inject_while_a_loop_runs_is_explained(make_server):
@@ -457,7 +457,7 @@ async def test_409_gate_already_handled_drops_the_gate_and_says_so(make_server, 
         await open_gates(pilot, app, gate["id"])
         await pilot.press("y")
         await until(pilot, lambda: noted(app, "Decided elsewhere before your reply arrived"))
-        await until(pilot, lambda: gate["id"] not in app.gates_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: gate["id"] not in app.gates_view._keys)
     assert hits(server, "/reply") == 1
 
 
@@ -499,9 +499,9 @@ async def test_malformed_frames_are_skipped_with_a_notice_and_the_state_is_right
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: app.status_bar.connection.phase == "live")
         made = [server.call(server.state.create_session, f"S{i}")["id"] for i in range(3)]
-        await until(pilot, lambda: all(sid in app.sessions_view._keys for sid in made))  # noqa: SLF001
+        await until(pilot, lambda: all(sid in app.sessions_view._keys for sid in made))
         await until(pilot, lambda: noted(app, "skipped a malformed event", "not valid JSON"))
-        assert len(app.sessions_view._keys) == 3  # noqa: SLF001
+        assert len(app.sessions_view._keys) == 3
         assert "● live" in connection_text(app)
 
 
@@ -514,9 +514,9 @@ async def test_unknown_event_types_change_nothing_and_alarm_nobody(make_server):
         server.call(server.state.emit, {"type": "session.teleported", "properties": {"sessionID": "sess_nope"}})
         server.call(server.state.emit, {"type": "", "properties": "not even an object"})
         created = server.call(server.state.create_session, "After the unknowns")
-        await until(pilot, lambda: created["id"] in app.sessions_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: created["id"] in app.sessions_view._keys)
         assert list(app.store.sessions) == [created["id"]]
-        assert not any(n.severity == "error" for n in app.notices)  # noqa: SLF001
+        assert not any(n.severity == "error" for n in app.notices)
         assert not noted(app, "brand.new.kind") and "● live" in connection_text(app)
 
 
@@ -534,7 +534,7 @@ async def test_a_10mb_tool_output_is_cut_with_a_way_to_read_it_all(make_server):
     assert len(output) > 10_000_000
     app = live_app(server)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: sid in app.sessions_view._keys)  # noqa: SLF001
+        await until(pilot, lambda: sid in app.sessions_view._keys)
         app.open_stream(sid)
         message = server.call(server.state.add_message, sid, "assistant", "Running the build")
         server.call(server.state.add_part, message["info"]["id"], {
@@ -609,7 +609,7 @@ async def test_10000_pending_gates_are_all_listed_and_the_first_decided_once(mak
         await until(pilot, lambda: app.status_bar.gates == 10000, timeout=60)
         await pilot.press("4")
         await until(pilot, lambda: app.gates_view.table.row_count == 10000, timeout=60)
-        assert app.gates_view._keys == first + later  # noqa: SLF001 - all of them, oldest first, once each
+        assert app.gates_view._keys == first + later
         assert "Gates 10000 pending" in str(app.gates_view.query_one(".view-title", Static).render())
         assert "gates 10000" in str(app.status_bar.query_one("#sb-gates", Static).render())
         await until(pilot, lambda: app.gates_view.detail.gate_id == first[0])
@@ -642,7 +642,7 @@ async def test_unreachable_at_start_up_says_why_keeps_retrying_and_q_quits(refus
         text = connection_text(app)
         assert reason in text and "reconnecting" in text
         await pilot.press("q")
-    assert app.return_code == 0 and app._exception is None  # noqa: SLF001
+    assert app.return_code == 0 and app._exception is None
 
 
 def test_hoody_tui_in_a_terminal_quits_cleanly_on_q_while_unreachable(tmp_path):

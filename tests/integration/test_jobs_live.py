@@ -141,8 +141,8 @@ async def test_launch_a_cli_agent_run_and_watch_it_complete(server, session):
         await pilot.press(*"codex", "tab", *"Investigate the failing login test")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen.job_id is not None)
-        await until(pilot, lambda: "job " in str(app.screen.query_one("#cli-status").render())
-                    and ": completed" in str(app.screen.query_one("#cli-status").render()) or
+        await until(pilot, lambda: ("job " in str(app.screen.query_one("#cli-status").render())
+                    and ": completed" in str(app.screen.query_one("#cli-status").render())) or
                     ": failed" in str(app.screen.query_one("#cli-status").render()), timeout=30)
         job_id = app.screen.job_id
     assert server.call(lambda: server.state.jobs.records[job_id].info["status"]) in ("completed", "failed")

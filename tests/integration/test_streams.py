@@ -8,7 +8,6 @@ import random
 
 import pytest
 
-from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api import (
     MessageStreamDone,
     MessageStreamPartUpdated,
@@ -17,13 +16,14 @@ from hoody_tui.api import (
     SessionIdle,
     UnknownEvent,
 )
+from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.events import Backoff, ConnectionState, Malformed, Resync
 
 from .conftest import TOKEN
 
 pytestmark = pytest.mark.asyncio
 
-FAST = dict(backoff=Backoff(initial=0.01, maximum=0.05, rng=random.Random(1)))
+FAST = {"backoff": Backoff(initial=0.01, maximum=0.05, rng=random.Random(1))}
 
 
 async def collect(stream, *, until, limit: int = 500, seconds: float = 15.0) -> list:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from textual.widgets import ContentSwitcher, Static
+
+from hoody_tui.core.publications import StoreUpdated
+from hoody_tui.events.items import ConnectionState
 from hoody_tui.launch import hoody_app
 from hoody_tui.ui.app import HoodyApp
-from hoody_tui.core.publications import StoreUpdated
+from hoody_tui.ui.help import help_rows
 from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
 from hoody_tui.ui.screens.confirm import ConfirmScreen
-from hoody_tui.ui.help import help_rows
 from hoody_tui.ui.screens.help import HelpScreen
-from hoody_tui.events.items import ConnectionState
 from hoody_tui.ui.views.sessions import SessionsView
 from hoody_tui.ui.widgets.status_bar import StatusBar
-from textual.widgets import ContentSwitcher, Static
 
 from .scenario import NOW, workspace_events
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from hoody_tui.events.items import ConnectionState
 from hoody_tui.launch import hoody_app
 from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.messages import ConnectionChanged, StoreChanged
-from hoody_tui.events.items import ConnectionState
 
 from .scenario import NOW, rules_loaded, workspace_events
 

@@ -42,14 +42,14 @@ from textual.widgets import Collapsible, Static
 
 from hoody_tui.api import SessionPermissions, parse_event
 from hoody_tui.api.errors import FieldError, Invalid
-from hoody_tui.events.items import ConnectionState
-from hoody_tui.text import INVISIBLE, one_line
-from hoody_tui.launch import hoody_app
-from hoody_tui.ui.app import HoodyApp
-from hoody_tui.ui.notify import desktop_notification, set_terminal_title
 from hoody_tui.core.publications import StoreUpdated
 from hoody_tui.core.service import ActionResult
+from hoody_tui.events.items import ConnectionState
+from hoody_tui.launch import hoody_app
+from hoody_tui.text import INVISIBLE, one_line
+from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.messages import ActionDone, ActionFailed, ConnectionChanged, GatesArrived, StoreChanged, StreamNotice
+from hoody_tui.ui.notify import desktop_notification, set_terminal_title
 from hoody_tui.ui.screens.cli_agent import CliAgentScreen
 from hoody_tui.ui.screens.confirm import ConfirmScreen
 from hoody_tui.ui.screens.details import DetailsScreen
@@ -184,7 +184,7 @@ TEXTUAL_OWN = re.compile(r"\x1b\[[0-9;:]*m|\x1b\[\d+;\d+H")
 """What Textual itself writes while painting: SGR (colours) and cursor moves."""
 
 
-def _markup_red(app: HoodyApp, color) -> bool:  # noqa: ANN001
+def _markup_red(app: HoodyApp, color) -> bool:
     """The colour ``[red]`` markup gives: Textual's red, or the ANSI red (and bright red)
     of the app's terminal theme, which Rich markup's ``red`` is painted with."""
     if color is None:
@@ -197,7 +197,7 @@ def _markup_red(app: HoodyApp, color) -> bool:  # noqa: ANN001
 
 def render(app: HoodyApp) -> tuple[list[str], list[str]]:
     """The screen as the terminal gets it: its text lines, and the problems found."""
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)  # noqa: SLF001
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     problems: list[str] = []
     lines: list[str] = []
     for y, strips in enumerate(update.strips):
@@ -238,7 +238,7 @@ Opener = Callable[[object], Awaitable[None]]
 
 
 async def open_sessions(pilot) -> None:
-    await settle(pilot, lambda: len(pilot.app.sessions_view._keys) == 3, "sessions listed")  # noqa: SLF001
+    await settle(pilot, lambda: len(pilot.app.sessions_view._keys) == 3, "sessions listed")
 
 
 async def open_stream(pilot) -> None:
@@ -262,7 +262,7 @@ async def open_stream_top(pilot) -> None:
 
 async def open_jobs(pilot) -> None:
     pilot.app.action_show("jobs")
-    await settle(pilot, lambda: len(pilot.app.jobs_view._keys) == 2, "jobs listed")  # noqa: SLF001
+    await settle(pilot, lambda: len(pilot.app.jobs_view._keys) == 2, "jobs listed")
 
 
 async def open_jobs_of_session(pilot) -> None:
@@ -274,7 +274,7 @@ async def open_jobs_of_session(pilot) -> None:
     await pilot.press("3")
     view = app.jobs_view
     # The page it asks the server for fails (no server here): then the view shows the store's.
-    await settle(pilot, lambda: view.scope_session == "s1" and not view.loading and view._keys == [JOB_A], "jobs of s1")  # noqa: SLF001
+    await settle(pilot, lambda: view.scope_session == "s1" and not view.loading and view._keys == [JOB_A], "jobs of s1")
 
 
 async def open_gates_of_session(pilot) -> None:
@@ -284,7 +284,7 @@ async def open_gates_of_session(pilot) -> None:
     app.action_show("stream")
     await pilot.pause()
     await pilot.press("4")
-    await settle(pilot, lambda: app.gates_view.session_filter == "s1" and app.gates_view._keys == ["per_1"], "gates of s1")  # noqa: SLF001
+    await settle(pilot, lambda: app.gates_view.session_filter == "s1" and app.gates_view._keys == ["per_1"], "gates of s1")
 
 
 async def open_filtered_sessions(pilot) -> None:
@@ -297,7 +297,7 @@ async def open_filtered_sessions(pilot) -> None:
 async def open_job(pilot, job_id: str) -> None:
     await open_jobs(pilot)
     view = pilot.app.jobs_view
-    view.table.move_cursor(row=view._keys.index(job_id))  # noqa: SLF001
+    view.table.move_cursor(row=view._keys.index(job_id))
     await pilot.press("enter")
     await settle(pilot, lambda: isinstance(pilot.app.screen, JobDetailScreen), "job detail open")
 
@@ -320,8 +320,8 @@ async def open_gate(pilot, gate_id: str) -> None:
     app = pilot.app
     await pilot.press("4")
     view = app.gates_view
-    await settle(pilot, lambda: gate_id in view._keys, "gates listed")  # noqa: SLF001
-    view.table.move_cursor(row=view._keys.index(gate_id))  # noqa: SLF001
+    await settle(pilot, lambda: gate_id in view._keys, "gates listed")
+    view.table.move_cursor(row=view._keys.index(gate_id))
     await settle(pilot, lambda: view.detail.gate_id == gate_id and view.detail.settled(), "gate shown")
 
 
@@ -381,7 +381,7 @@ async def open_loop_refused(pilot) -> None:
 
 async def open_cli_agent(pilot) -> None:
     app = pilot.app
-    app.sessions_view.table.move_cursor(row=app.sessions_view._keys.index("s1"))  # noqa: SLF001
+    app.sessions_view.table.move_cursor(row=app.sessions_view._keys.index("s1"))
     await pilot.press("g")
     await settle(pilot, lambda: isinstance(app.screen, CliAgentScreen), "CLI-agent form open")
 
@@ -412,7 +412,7 @@ async def open_cli_agent_refused(pilot) -> None:
 
 async def open_abort_confirm(pilot) -> None:
     app = pilot.app
-    app.sessions_view.table.move_cursor(row=app.sessions_view._keys.index("s1"))  # noqa: SLF001
+    app.sessions_view.table.move_cursor(row=app.sessions_view._keys.index("s1"))
     await pilot.press("A")
     await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen), "abort confirm open")
 
@@ -586,7 +586,7 @@ def test_terminal_title_holds_one_inert_osc_2(title):
     sequence early and start another (a clipboard write, a hyperlink)."""
     app = _TerminalApp()
     assert set_terminal_title(app, title)
-    (written,) = app._driver.written  # noqa: SLF001
+    (written,) = app._driver.written
     match = re.fullmatch(f"\x1b\\]2;({INERT})\x07", written)
     assert match, repr(written)
     assert match.group(1) == one_line(title)[:120]
@@ -599,7 +599,7 @@ def test_desktop_notification_holds_two_inert_oscs(title, body):
     field can be added (OSC 9;4 would drive a progress bar in some terminals)."""
     app = _TerminalApp()
     assert desktop_notification(app, title, body)
-    (written,) = app._driver.written  # noqa: SLF001
+    (written,) = app._driver.written
     text = INERT.replace("]*", ";]*")
     match = re.fullmatch(f"\x1b\\]9;({text})\x07\x1b\\]777;notify;({text});({text})\x07", written)
     assert match, repr(written)
@@ -625,7 +625,7 @@ def test_the_app_notifies_the_desktop_with_inert_text(monkeypatch):
     for title, body in sent:
         terminal = _TerminalApp()
         desktop_notification(terminal, title, body)
-        assert re.fullmatch(f"\x1b\\]9;{INERT}\x07\x1b\\]777;notify;{INERT}\x07", terminal._driver.written[0])  # noqa: SLF001
+        assert re.fullmatch(f"\x1b\\]9;{INERT}\x07\x1b\\]777;notify;{INERT}\x07", terminal._driver.written[0])
     assert any("T1" in title and "CMD" in body for title, body in sent)
 
 
@@ -659,7 +659,7 @@ async def test_details_screens_show_server_text_inert(refserver, key, kind, must
     server.call(fill)
     app = hoody_app(server.url, server.workspace, server_label="demo", bell=False, gate_notices=False)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda: sid in app.sessions_view._keys, "session listed")  # noqa: SLF001
+        await settle(pilot, lambda: sid in app.sessions_view._keys, "session listed")
         await pilot.press(key)
         await settle(pilot, lambda: isinstance(app.screen, DetailsScreen), f"{kind} open")
         assert_inert(app, f"{kind} of", *must_show)

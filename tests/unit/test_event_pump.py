@@ -7,10 +7,10 @@ import asyncio
 
 from hoody_tui.api import Job, Session, SessionStatus, parse_event
 from hoody_tui.api.errors import ServerError
-from hoody_tui.events.items import ConnectionState, Malformed, Resync
-from hoody_tui.store import Snapshot, WorkspaceStore
 from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated
 from hoody_tui.core.pump import EventPump
+from hoody_tui.events.items import ConnectionState, Malformed, Resync
+from hoody_tui.store import Snapshot, WorkspaceStore
 
 
 def ev(kind: str, **props):

@@ -93,7 +93,7 @@ def test_unknown_fate_settles_at_resync_either_way():
     settled = ledger.resynced({"still"})
     assert settled == {"still": Outcome.REFUSED, "arrived": Outcome.DONE}
     assert ledger.state("still").phase is Phase.FAILED
-    assert "reply failed: dropped, press again" == ledger.state("still").note
+    assert ledger.state("still").note == "reply failed: dropped, press again"
     assert ledger.begin(Decision("still", "once"))  # the user may press again
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from hoody_tui.api import (
     GenericPart,
@@ -71,7 +72,7 @@ class TestSession:
         assert dumped["parentID"] == "sess_0" and dumped["projectID"] == "p"
 
     def test_id_is_required(self):
-        with pytest.raises(Exception):
+        with pytest.raises(ValidationError):
             Session.model_validate({"title": "no id"})
 
     def test_odd_summary_does_not_break_the_session(self):

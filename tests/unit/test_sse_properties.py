@@ -22,6 +22,7 @@ What must hold, for any input:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 
@@ -32,16 +33,17 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hoody_tui.api import Event, MalformedEvent, parse_event
-from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.api.errors import HoodyError
+from hoody_tui.backends.hoody import HoodyClient
+from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated
+from hoody_tui.core.pump import EventPump
 from hoody_tui.events import Backoff, ConnectionState, Malformed, Resync, SseStream
 from hoody_tui.refserver.raw import start_raw_server
 from hoody_tui.store import WorkspaceStore
 from hoody_tui.store.state import Snapshot
-from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated
-from hoody_tui.core.pump import EventPump
 
-from .test_properties import check_store_invariants, events as store_events, json_values
+from .test_properties import check_store_invariants, json_values
+from .test_properties import events as store_events
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -93,7 +95,7 @@ def valid_frame(draw) -> tuple[str, dict, str | None]:
     lines = data
     for field in draw(st.permutations(fields)):
         at = draw(st.integers(0, len(lines)))
-        lines = lines[:at] + [field] + lines[at:]
+        lines = [*lines[:at], field, *lines[at:]]
     return eol.join(lines) + eol + eol, payload, event_id
 
 
@@ -178,7 +180,7 @@ def chunked(draw, data: bytes) -> list[bytes]:
         return []
     cuts = sorted(draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=min(30, len(data)))))
     bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 # Token soup for arbitrary-byte streams: fragments of SSE and JSON, line ends, a BOM,
@@ -276,7 +278,7 @@ def read_in_memory(chunks: list[bytes]) -> Run:
 
         async def source():
             yield Resync()
-            async for item in stream._read(EventSource(response)):  # noqa: SLF001
+            async for item in stream._read(EventSource(response)):
                 yield item
 
         try:
@@ -394,7 +396,7 @@ def test_any_event_id_is_sent_back_on_reconnect(raw_server, event_id):
     assert len(headers) == 2, "the stream reconnected"
     assert "last-event-id" not in headers[0]
     sent = headers[1].get("last-event-id")
-    sendable = event_id == event_id.strip(" \t") and not any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F
+    sendable = event_id == event_id.strip(" \t") and not any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F
                                                               for c in event_id)
     if sendable:
         assert sent is not None and sent.encode("latin-1").decode("utf-8") == event_id
@@ -478,7 +480,7 @@ def test_arbitrary_json_through_the_event_pump_keeps_the_store_consistent(batche
             check_store_invariants(store)
         return store, posted, pump
 
-    store, posted, pump = asyncio.run(main())
+    _store, posted, pump = asyncio.run(main())
     malformed = sum(isinstance(i, Malformed) for batch in batches for i in batch)
     assert pump.malformed == malformed
     notices = [m for m in posted if isinstance(m, Notice)]

@@ -450,8 +450,9 @@ class HoodyClient:
         data = await self._request(
             "GET", await self.session_path(session_id, "jobs", _seg(job_id), "output"), context=context
         )
-        if isinstance(data, dict) and isinstance(data.get("output"), str):
-            return data["output"]
+        output = data.get("output") if isinstance(data, dict) else None
+        if isinstance(output, str):
+            return output
         if isinstance(data, str):
             return data
         raise E.PayloadError("expected {\"output\": ...}", context=context)

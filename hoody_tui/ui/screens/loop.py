@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -55,7 +56,7 @@ class LoopScreen(ModalScreen[None]):
     class Done(Message):
         """A start or stop finished (``result`` says how)."""
 
-        def __init__(self, result: ActionResult[object]) -> None:
+        def __init__(self, result: ActionResult[Any]) -> None:
             super().__init__()
             self.result = result
 

@@ -1,1 +1,4 @@
-"""The four views the user switches between with 1-4: sessions, stream, jobs, gates."""
+"""The four views, switched with 1-4: their names, in order, and their titles."""
+
+VIEWS = ("sessions", "stream", "jobs", "gates")
+TITLES = {"sessions": "Sessions", "stream": "Stream", "jobs": "Jobs", "gates": "Gates"}

@@ -103,7 +103,7 @@ class TableView(Vertical):
         if width and width != self._layout_width:
             self._layout_width = width
             widths = self._widths(width)
-            if widths != {self.COLUMNS[i][0]: w for i, w in zip(self._visible, self._current_widths)}:
+            if widths != {self.COLUMNS[i][0]: w for i, w in zip(self._visible, self._current_widths, strict=False)}:
                 table = self.table
                 table.clear(columns=True)
                 self._add_columns(table, widths)

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from ...api.messages import ToolPart
 from ...api.permissions import PermissionRequest, SessionPermissions
 from ...api.questions import Question
 from ...core.decisions import DecisionStatus
@@ -99,7 +100,7 @@ class GatesView(TableView):
             super().__init__()
             self.path = path
 
-    def __init__(self, service: WorkspaceService, *, clock, workspace_path: str | None = None,  # noqa: ANN001
+    def __init__(self, service: WorkspaceService, *, clock, workspace_path: str | None = None,
                  settle: float = 0.35, **kwargs: Any) -> None:
         super().__init__(service, clock=clock, **kwargs)
         self.service = service
@@ -328,13 +329,15 @@ class GatesView(TableView):
         """The input of the tool call the request belongs to, when the store has it."""
         if not request.tool or not request.tool.call_id or not request.session_id:
             return None
-        entries = self.store.messages.get(request.session_id, {})
+        entries = self.store.messages.get(request.session_id)
+        if not entries:
+            return None
         entry = entries.get(request.tool.message_id or "")
         candidates = [entry] if entry else list(entries.values())[-5:]
         for candidate in candidates:
             for part in candidate.parts.values():
-                if getattr(part, "call_id", None) == request.tool.call_id:
-                    return part.state.input  # type: ignore[attr-defined]
+                if isinstance(part, ToolPart) and part.call_id == request.tool.call_id:
+                    return part.state.input
         return None
 
     # --- what the workers report -----------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.dom import DOMNode
+from textual.widget import Widget
 
 from ...api.jobs import Job
 from ...core.service import ActionResult, WorkspaceService
@@ -36,7 +36,13 @@ def describe_job(job: Job, service: WorkspaceService) -> str:
     return f"{text} ({job.id}){session}"
 
 
-class JobActions(DOMNode if TYPE_CHECKING else object):
+if TYPE_CHECKING:  # what the mixin is mixed into
+    _Base = Widget
+else:
+    _Base = object
+
+
+class JobActions(_Base):
     """A mixin for a widget or screen with a ``service``."""
 
     service: WorkspaceService

@@ -7,6 +7,7 @@ the server with the ``status`` filter, loading more as the cursor nears the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -90,7 +91,7 @@ class JobsView(JobActions, TableView):
             super().__init__()
             self.job_id = job_id
 
-    def __init__(self, service: WorkspaceService, *, clock, **kwargs: Any) -> None:  # noqa: ANN001
+    def __init__(self, service: WorkspaceService, *, clock, **kwargs: Any) -> None:
         super().__init__(service, clock=clock, **kwargs)
         self.status_filter = "all"
         self.sort = "created"
@@ -175,7 +176,10 @@ class JobsView(JobActions, TableView):
             jobs = [j for j in jobs if not j.is_terminal]
         elif self.status_filter == "completed":
             jobs = [j for j in jobs if j.is_terminal]
-        created = lambda j: (j.time.created if j.time else 0) or 0  # noqa: E731
+        def created(job: Job) -> int:
+            return (job.time.created if job.time else 0) or 0
+
+        key: Callable[[Job], tuple[Any, ...]]
         if self.sort == "status":
             key = lambda j: (_ORDER.get(j.status or "", 9), -created(j), j.id)  # noqa: E731
         elif self.sort == "tool":

@@ -39,7 +39,13 @@ def offered(action: str, capabilities: Capabilities) -> bool:
     }.get(action, True)
 
 
-class SessionActions(Widget if TYPE_CHECKING else object):
+if TYPE_CHECKING:  # what the mixin is mixed into
+    _Base = Widget
+else:
+    _Base = object
+
+
+class SessionActions(_Base):
     """A mixin for a view with a ``service``: :meth:`session_action` carries one out."""
 
     service: WorkspaceService

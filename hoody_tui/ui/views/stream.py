@@ -7,6 +7,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.dom import DOMNode
 from textual.widgets import Static
 
 from ...api.messages import ToolPart
@@ -39,7 +40,7 @@ class StreamView(SessionActions, Vertical):
                 show=False),
     ]
 
-    def __init__(self, service: WorkspaceService, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, service: WorkspaceService, **kwargs) -> None:
         super().__init__(**kwargs)
         self.service = service
         self.store = service.store
@@ -104,7 +105,7 @@ class StreamView(SessionActions, Vertical):
         if view is not None:
             self.focus_call = None
             self.message_list.follow = False
-            view.expand()
+            view.open_all()
             self.call_after_refresh(self.message_list.scroll_to_widget, view, animate=False, top=True)
 
     def _show_empty(self) -> None:
@@ -207,7 +208,7 @@ class StreamView(SessionActions, Vertical):
     def _output_part(self) -> ToolPart | None:
         """The tool call whose output to read: the focused one, else the newest whose
         output is cut in the stream, else the newest with any output."""
-        node = self.app.focused
+        node: DOMNode | None = self.app.focused
         while node is not None and node is not self:
             if isinstance(node, PartView) and isinstance(node.part, ToolPart):
                 return node.part if (node.part.state.output or node.part.state.error) else None

@@ -77,13 +77,13 @@ class FastTable(DataTable[Any]):
         width: int,
         cursor: bool = False,
         hover: bool = False,
-    ):  # noqa: ANN202 - DataTable's own type
+    ):
         if row_index < 0 or column_index < 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         row = self.rows.get(row_key) if row_key is not None else None
-        if row is None or row.height != 1 or column_key is None:
+        if row_key is None or row is None or row.height != 1 or column_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
             row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,

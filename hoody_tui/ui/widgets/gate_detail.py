@@ -91,7 +91,7 @@ class GateDetail(VerticalScroll):
         """True when the gate on screen was painted and has not changed for ``settle`` s."""
         return self._painted and time.monotonic() - self._changed_at >= self.settle
 
-    def compose(self):  # noqa: ANN201
+    def compose(self):
         yield Static("", id="gate-body")
 
     def show_nothing(self, text: str = "") -> None:

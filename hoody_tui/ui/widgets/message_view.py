@@ -16,7 +16,6 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from ...api.messages import (
-    GenericPart,
     PartBase,
     ReasoningPart,
     StepFinishPart,
@@ -31,7 +30,7 @@ from ..format import STATUS_ICONS, count, duration, money
 __all__ = ["MessageList", "MessageBlock", "tool_summary"]
 
 
-def _markdown():  # noqa: ANN202
+def _markdown():
     """Textual's Markdown widget, imported when a message first needs it: it brings in
     markdown-it, 12-14 ms of the start-up otherwise (profiled with -X importtime)."""
     from textual.widgets import Markdown
@@ -109,7 +108,7 @@ class PartView(Vertical):
                 yield Static(Text(neutralise(part.text)), classes="reasoning-text")
         elif isinstance(part, ToolPart):
             # Content, not str: a Collapsible reads a str title as markup.
-            with Collapsible(title=Content(tool_summary(part)), collapsed=True,
+            with Collapsible(title=Content(tool_summary(part)), collapsed=True,  # type: ignore[arg-type]  # Textual types the title as str; a Content is shown as it is
                              classes=f"tool {_safe_id('tool-', part.state.status)}"):
                 yield Static(_tool_body(part), classes="tool-body")
         elif isinstance(part, StepFinishPart):
@@ -117,7 +116,7 @@ class PartView(Vertical):
         elif isinstance(part, StepStartPart):
             yield Static("", classes="step-start")
         else:
-            kind = part.type if isinstance(part, GenericPart) else part.type
+            kind = part.type
             yield Static(Text(f"[{neutralise(kind)}]"), classes="part-other")
 
     @staticmethod
@@ -125,7 +124,8 @@ class PartView(Vertical):
         tokens = count(part.tokens.total) if part.tokens else "-"
         return Text(f"── step done · {tokens} tokens · {money(part.cost)} ──")
 
-    def expand(self) -> None:
+    def open_all(self) -> None:
+        """Open every collapsible of the part (a tool call shown from its gate)."""
         for collapsible in self.query(Collapsible):
             collapsible.collapsed = False
 
@@ -142,7 +142,7 @@ class PartView(Vertical):
             self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
         elif isinstance(part, ToolPart) and isinstance(old, ToolPart):
             collapsible = self.query_one(Collapsible)
-            collapsible.title = Content(tool_summary(part))
+            collapsible.title = Content(tool_summary(part))  # type: ignore[assignment]  # as above
             collapsible.set_class(True, _safe_id("tool-", part.state.status))
             if old.state.status != part.state.status:
                 collapsible.remove_class(_safe_id("tool-", old.state.status))
@@ -267,7 +267,7 @@ class MessageList(VerticalScroll):
 
     def find_call(self, call_id: str) -> PartView | None:
         for block in self._blocks.values():
-            for view in block._parts.values():  # noqa: SLF001
+            for view in block._parts.values():
                 if isinstance(view.part, ToolPart) and view.part.call_id == call_id:
                     return view
         return None
