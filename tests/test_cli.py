@@ -149,3 +149,52 @@ def test_a_token_file_readable_by_others_warns_without_showing_the_token(tmp_pat
     path.chmod(0o600)
     _target("--url", "http://127.0.0.1:9", "--workspace", "w", "--token-file", str(path))
     assert "can be read" not in capsys.readouterr().err
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hoody-tui {version('hoody-tui')}"
+
+
+def test_backend_flag_and_profile_key(tmp_path, monkeypatch, capsys):
+    path = _config(tmp_path, '[profiles.p]\nurl = "http://x"\nworkspace = "w"\nbackend = "hoody"\n'
+                             '[profiles.q]\nurl = "http://x"\nworkspace = "w"\nbackend = "telnet"\n')
+    monkeypatch.setenv("HOODY_CONFIG", str(path))
+    assert _target("--profile", "p").backend == "hoody"
+    assert _target("--url", "http://x", "--workspace", "w").backend == "auto"
+    assert _target("--profile", "q", "--backend", "hoody").backend == "hoody"  # the flag wins
+    assert main(["--profile", "q"]) == 2
+    assert "unknown backend 'telnet'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--backend", "telnet"])
+    assert "invalid choice: 'telnet'" in capsys.readouterr().err
+
+
+def test_the_keys_table_reaches_the_target(tmp_path, monkeypatch):
+    path = _config(tmp_path, '[profiles.p]\nurl = "http://x"\nworkspace = "w"\n[keys]\n"app.gates" = "f9"\n')
+    monkeypatch.setenv("HOODY_CONFIG", str(path))
+    assert _target("--profile", "p").keys == {"app.gates": "f9"}
+
+
+async def test_auto_picks_the_workspace_api_by_its_health_route():
+    """--backend auto asks the server: the reference server answers the workspace API's
+    health route; a server that cannot be reached falls back to it too (the app then says
+    what is wrong and keeps trying, as it always did)."""
+    from hoody_tui.backends import Connection, connect, detect
+    from hoody_tui.backends.hoody import HoodyBackend
+    from hoody_tui.refserver.runner import start_in_thread
+
+    server = start_in_thread(scenario="none", prefix="agent")
+    try:
+        connection = Connection(server.url, server.workspace, api_prefix="auto")
+        assert await detect(connection) == "hoody"
+        backend = await connect(connection)
+        assert isinstance(backend, HoodyBackend) and backend.scope == server.workspace
+        await backend.aclose()
+    finally:
+        server.stop()
+    assert await detect(Connection("http://127.0.0.1:9", "w")) == "hoody"

@@ -158,14 +158,14 @@ class GateDesk:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, longest)
                 continue
-            self.settle(self.ledger.resynced(pending))
+            self.settle(pending)
             return
 
-    def settle(self, settled: dict[str, Outcome], gone: dict[str, GoneGate] | None = None) -> None:
-        """Say how the replies of unknown fate ended (after a check or a resync; ``gone``:
-        the gates that resync's listing no longer had)."""
-        for gate_id, outcome in settled.items():
-            state = self.ledger.state(gate_id)
+    def settle(self, pending: set[str], gone: dict[str, GoneGate] | None = None) -> None:
+        """A listing says which gates are ``pending``: settle the replies of unknown fate by
+        it, and say how each ended (``gone``: the gates that listing no longer had)."""
+        decisions = self.ledger.checking()
+        for gate_id, outcome in self.ledger.resynced(pending).items():
             gate = self.store.permissions.get(gate_id) or self.store.questions.get(gate_id)
             if gate is None and gone and gate_id in gone:
                 gate = gone[gate_id].gate
@@ -179,8 +179,8 @@ class GateDesk:
                 self.publish(Notice("A reply did not reach the server; the gate is still pending. Press the key again.",
                                     "warning", "gate"))
                 note = "not delivered (still pending)"
-            if gate is not None and state is not None:
-                self._audit(gate, state.decision, note)
+            if gate is not None and gate_id in decisions:
+                self._audit(gate, decisions[gate_id], note)
 
     async def aclose(self) -> None:
         if self._check is not None:

@@ -135,7 +135,7 @@ class WorkspaceService:
             if changes.gone:
                 self.desk.gates_gone(changes)
             if changes.resynced:
-                self.desk.settle(self.ledger.resynced(set(store.permissions) | set(store.questions)), changes.gone)
+                self.desk.settle(set(store.permissions) | set(store.questions), changes.gone)
             arrived = self._arrivals.new(changes, store) if changes.gates or changes.resynced else ()
             self.publish(publication)
             if arrived:

@@ -117,6 +117,10 @@ class Ledger:
         del self._states[gate_id]
         return Outcome.REFUSED
 
+    def checking(self) -> dict[str, Decision]:
+        """The decisions whose fate is unknown (sent, no answer), by gate."""
+        return {gate_id: s.decision for gate_id, s in self._states.items() if s.phase is Phase.CHECKING}
+
     def resynced(self, pending: set[str]) -> dict[str, Outcome]:
         """After a listing: settle every gate whose reply's fate was unknown.
 
