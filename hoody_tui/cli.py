@@ -185,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             audit_log=(args.audit_log or default_audit_path()).expanduser(),
             bell=not args.no_bell, desktop_notifications=args.notify, tune_gc=True,
             keymap={k: v for k, v in target.keys.items() if not check_keymap({k: v})},
+            secrets=(target.token,) if target.token else (),
         )
         if args.log_file:
             from .diagnostics import Redactor, setup_log_file

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["Redactor", "setup_log_file", "write_crash_report", "crash_dir", "LOG_MAX_BYTES"]
+__all__ = ["Redactor", "setup_log_file", "write_crash_report", "crash_line", "crash_dir", "LOG_MAX_BYTES"]
 
 LOG_MAX_BYTES = 5 * 1024 * 1024
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\"]+")
@@ -73,3 +73,14 @@ def write_crash_report(error: BaseException, redact: Redactor, directory: Path |
     except OSError:
         return None
     return path
+
+
+def crash_line(error: BaseException, redact: Redactor) -> str:
+    """Write the crash report and say, in one readable line for the terminal, what
+    stopped the app and where the details are (never a raw traceback, never the token)."""
+    from .text import neutralise, shorten
+
+    path = write_crash_report(error, redact)
+    where = f"the details are in {path}" if path else "the details could not be saved"
+    text = neutralise(shorten(redact(f"{type(error).__name__}: {error}"), 300))
+    return f"hoody-tui stopped on an unexpected error ({text}); {where}. Please attach it to a bug report."

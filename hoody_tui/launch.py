@@ -39,5 +39,6 @@ def hoody_app(
 
     client = client or Client(url, workspace, token, api_prefix=api_prefix, verify=not insecure)
     cls = app_class or HoodyApp
+    options.setdefault("secrets", (token,) if token else ())
     return cls(AppOptions(insecure=insecure, **options), backend=HoodyBackend(client), clock=clock,
                start_worker=start_worker)

@@ -25,6 +25,8 @@ class Alerts:
     def __init__(self, app: HoodyApp) -> None:
         self.app = app
         self.title = ""
+        self.been_live = False
+        """The stream has been live at least once (start-up failures are told apart)."""
 
     def _where(self, session_id: str | None, limit: int = 40) -> str:
         return self.app.service.session_title(session_id or "", limit) if session_id else "workspace"
@@ -68,10 +70,12 @@ class Alerts:
             else:
                 self.app.notify(f"Error in “{where}”: {neutralise(shorten(text, 200))}", severity="error")
 
-    def connection(self, state: ConnectionState, *, been_live: bool) -> None:
+    def connection(self, state: ConnectionState) -> None:
         """Say once what stops the connection; the status bar keeps counting the attempts."""
         backend = self.app.service.backend
-        if state.phase == "unauthorized":
+        if state.phase == "live":
+            self.been_live = True
+        elif state.phase == "unauthorized":
             self.app.notify("The server rejected the token: set HOODY_TOKEN or use --token-file, then restart.",
                             title="Token rejected", severity="error", timeout=30)
         elif state.phase == "forbidden":
@@ -80,7 +84,7 @@ class Alerts:
                 "(or HOODY_WORKSPACE) and that the token has access to it, then restart. Not retrying.",
                 title="Access forbidden", severity="error", timeout=30,
             )
-        elif state.phase == "reconnecting" and state.attempt == 1 and not been_live:
+        elif state.phase == "reconnecting" and state.attempt == 1 and not self.been_live:
             reason = state.reason or "The server cannot be reached"
             check = " Check --url (or HOODY_URL);" if "cannot reach" in reason or "timed out" in reason else ""
             self.app.notify(f"{reason}. Still trying (the status bar shows the next attempt).{check} q quits.",

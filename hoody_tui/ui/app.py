@@ -26,7 +26,7 @@ from textual.widgets import ContentSwitcher, Footer
 from ..core.backend import Backend
 from ..core.publications import ConnectionUpdated, GatesArrived, Notice, Publication, Severity, StoreUpdated
 from ..core.service import WorkspaceService
-from ..diagnostics import Redactor, write_crash_report
+from ..diagnostics import Redactor, crash_line
 from ..gates.audit import AuditLog
 from ..paths import stylesheet
 from ..runtime import freeze_long_lived, tune_garbage_collector
@@ -72,6 +72,8 @@ class AppOptions:
     desktop_notifications: bool = False
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Binding ids to keys (the config file's ``[keys]`` table)."""
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    """Values a crash report must never hold (the token): they are redacted from it."""
 
 
 class HoodyApp(App[int]):
@@ -111,8 +113,6 @@ class HoodyApp(App[int]):
         self.current_view = "sessions"
         self._previous_view = "sessions"
         self._dirty: set[str] = set()
-        self._been_live = False
-        """The stream has been live at least once (start-up failures are told apart)."""
         self.pacer = Pacer(lambda wait, flush: self.set_timer(wait, flush, name="view refresh"),
                            self.flush_views, options.view_refresh)
         self.alerts = Alerts(self)
@@ -120,10 +120,6 @@ class HoodyApp(App[int]):
         """The last notices, wherever they were shown (the flash line of the screen on top)."""
         if options.theme and options.theme in self.available_themes:
             self.theme = options.theme
-
-    @property
-    def view_flushes(self) -> int:
-        return self.pacer.flushes
 
     # --- layout --------------------------------------------------------------------------
 
@@ -170,13 +166,7 @@ class HoodyApp(App[int]):
         """An unexpected exception: no raw traceback on the terminal. The redacted
         traceback goes to a crash report, and the terminal gets one readable line."""
         error = self._exception or RuntimeError("unknown error")
-        token = getattr(getattr(self.service.backend, "client", None), "_token", None)
-        path = write_crash_report(error, Redactor(token))
-        where = f"the details are in {path}" if path else "the details could not be saved"
-        text = neutralise(shorten(f"{type(error).__name__}: {error}", 300))
-        self._exit_renderables.append(
-            Text(f"hoody-tui stopped on an unexpected error ({text}); {where}. Please attach it to a bug report.")
-        )
+        self._exit_renderables.append(Text(crash_line(error, Redactor(*self.options.secrets))))
         self.bell()
         self._close_messages_no_wait()
 
@@ -202,9 +192,7 @@ class HoodyApp(App[int]):
             return
         state = message.state
         self.status_bar.connection = state
-        if state.phase == "live":
-            self._been_live = True
-        self.alerts.connection(state, been_live=self._been_live)
+        self.alerts.connection(state)
 
     def on_store_changed(self, message: M.StoreChanged) -> None:
         if self.status_bar.is_mounted:  # else shutting down
