@@ -45,13 +45,14 @@ class Alerts:
             return
         if len(gates) > 1:
             verb = "are waiting" if listed else "arrived"
-            self.app.notify(f"{len(gates)} gates {verb} for you · press 4 to decide", severity="warning")
+            self.app.notify(f"{len(gates)} gates {verb} for you · press 4 to decide", severity="warning",
+                            topic="gate-arrived")
             return
         gate = gates[0]
         kind = "Permission" if isinstance(gate, PermissionRequest) else "Question"
         self.app.notify(
-            f"{kind} waiting in “{self._where(gate.session_id, 30)}”: {describe_gate(gate, 60)} · press 4 to decide",
-            severity="warning",
+            f"{kind} waiting in “{self._where(gate.session_id, 30)}” · press 4 · {describe_gate(gate, 60)}",
+            severity="warning", topic="gate-arrived",
         )
 
     def terminal_title(self, pending: int) -> None:

@@ -212,10 +212,10 @@ class HoodyApp(App[int]):
         self.notify(message.text, severity="error")
 
     def notify(self, message: str, *, title: str = "", severity: Severity = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = True, topic: str = "") -> None:
         """Every notice goes to the flash line of the screen on top (never a popup over what
         the person reads); its words are shown literally (``markup`` is ignored)."""
-        entry = FlashEntry(one_line(neutralise(str(message))), severity, one_line(str(title)), time.time())
+        entry = FlashEntry(one_line(neutralise(str(message))), severity, one_line(str(title)), time.time(), topic)
         self.notices.append(entry)
         lines = self.screen.query(FlashLine) if self.screen_stack else None
         flash = lines.last() if lines else getattr(self, "flash", None)
@@ -287,6 +287,8 @@ class HoodyApp(App[int]):
         if name == "gates":
             self.gates_view.session_filter = self.stream_view.session_id if self.current_view == "stream" else None
             self._dirty.add("gates")
+        if name == "gates":
+            self.flash.clear(topic="gate-arrived")  # what it announced is on screen now
         if name != self.current_view:
             self._previous_view = self.current_view
         self.current_view = name

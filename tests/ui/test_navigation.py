@@ -324,7 +324,7 @@ async def test_a_new_gate_is_announced_once_and_counted_in_the_title():
         arrive(asked)
         await pilot.pause()
         assert len(waiting()) == before + 1
-        assert waiting()[-1].startswith("Permission waiting in “") and waiting()[-1].endswith("press 4 to decide")
+        assert waiting()[-1] == "Permission waiting in “Fix the login bug” · press 4 · bash: make"
         assert app.alerts.title == f"({pending + 1}) hoody-tui"
         # The same gate again (an update): no second announcement.
         arrive(asked)
@@ -338,8 +338,11 @@ async def test_a_new_gate_is_announced_once_and_counted_in_the_title():
         arrive(asked)
         await pilot.pause()
         assert len(waiting()) == before + 2
-        # On the gates view the person sees it arrive: no notice (the bell and the count still tell).
+        # On the gates view the person sees it arrive: no notice (the bell and the count still
+        # tell), and the arrival notice that was up is taken down.
+        assert app.flash.current is not None and app.flash.current.topic == "gate-arrived"
         await pilot.press("4")
+        assert app.flash.current is None
         arrive(ev("permission.asked", id="per_seen", sessionID="s1", permission="bash", patterns=["ls"]))
         await pilot.pause()
         assert len(waiting()) == before + 2 and app.alerts.title == f"({pending + 2}) hoody-tui"

@@ -247,7 +247,7 @@ async def open_stream(pilot) -> None:
     app.action_show("stream")
     await settle(pilot, lambda: len(app.query(PartView)) == 6, "parts shown")
     for part in app.query(PartView):
-        part.expand()
+        part.open_all()
     await settle(pilot, lambda: all(not c.collapsed for c in app.query(Collapsible)), "parts expanded")
     messages = app.stream_view.message_list
     messages.scroll_end(animate=False)

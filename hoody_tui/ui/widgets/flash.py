@@ -30,6 +30,8 @@ class FlashEntry:
     severity: Severity
     title: str
     at: float
+    topic: str = ""
+    """What the notice is about (``gate-arrived``: cleared once the gates are on screen)."""
 
 
 class FlashLine(Static):
@@ -51,7 +53,8 @@ class FlashLine(Static):
     def show(self, entry: FlashEntry, timeout: float | None = None) -> None:
         self.current = entry
         severity = entry.severity
-        line = Text(f" {ICONS.get(severity, '●')} ", style="bold")
+        # One line: what does not fit ends in "…" (the most important words come first).
+        line = Text(f" {ICONS.get(severity, '●')} ", style="bold", no_wrap=True, overflow="ellipsis")
         if entry.title:
             line.append(f"{entry.title}: ", style="bold")
         line.append(entry.text)
@@ -64,7 +67,12 @@ class FlashLine(Static):
         wait = TIMEOUTS.get(severity, 4.0) if timeout is None else timeout
         self._timer = self.set_timer(max(wait, 1.0), self.clear) if self.is_mounted else None
 
-    def clear(self) -> None:
+    def clear(self, topic: str | None = None) -> None:
+        """Hide the notice (only if it is about ``topic``, when one is given)."""
+        if topic is not None and (self.current is None or self.current.topic != topic):
+            return
+        if self._timer is not None:
+            self._timer.stop()
         self._timer = None
         self.current = None
         self.display = False
