@@ -306,3 +306,49 @@ def test_not_found_from_the_fake_is_the_servers_word(tmp_path):
             await backend.reply_permission("per_x", "once")
 
     run(scenario())
+
+
+DECISIONS = [
+    ("per", Decision("g", "once"), None),
+    ("per", Decision("g", "always"), None),
+    ("per", Decision("g", "reject"), None),
+    ("per", Decision("g", "reject", "not on main"), "not on main"),
+    ("que", Decision("g", "answer", "typed words"), "typed words"),
+    ("que", Decision("g", "answer", labels=(("sqlite",), ("yes", "no"))), "sqlite; yes, no"),
+    ("que", Decision("g", "reject-question", "later"), "later"),
+    ("que", Decision("g", "reject-question"), None),
+]
+OUTCOMES = {
+    "ok": (None, "ok"),
+    "404": (lambda: NotFound("gone", status=404, context="replying"), "decided elsewhere"),
+    "409": (lambda: Conflict("a turn is running", status=409, code="turn_in_flight", context="replying"),
+            "refused: a turn is running"),
+    "5xx": (lambda: ServerError("bad gateway", status=502, context="replying"), "checking: bad gateway"),
+}
+
+
+@pytest.mark.parametrize("outcome", sorted(OUTCOMES))
+@pytest.mark.parametrize(("kind", "decision", "message"), DECISIONS,
+                         ids=[f"{d.kind}{'-msg' if m else ''}{'-labels' if d.labels else ''}" for _, d, m in DECISIONS])
+def test_every_decision_kind_and_outcome_is_one_audit_line(tmp_path, kind, decision, message, outcome):
+    async def scenario():
+        h = Harness(tmp_path)
+        gate_id = f"{kind}_1"
+        if kind == "per":
+            h.backend.ask(gate_id, command="make deploy")
+        else:
+            h.backend.ask_question(gate_id)
+        await h.resync()
+        error, expected = OUTCOMES[outcome]
+        if error is not None:
+            h.backend.fail[gate_id] = error()
+        await h.service.decide(Decision(gate_id, decision.kind, decision.message, labels=decision.labels))
+        if h.service.desk._check is not None:
+            h.service.desk._check.cancel()
+        (line,) = h.audit()
+        assert (line["gate"], line["decision"], line["message"], line["outcome"]) == (
+            gate_id, decision.kind, message, expected)
+        assert line["kind"] == ("permission" if kind == "per" else "question")
+        assert line["subject"] == ("make deploy" if kind == "per" else "Which?")
+
+    run(scenario())

@@ -20,7 +20,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(self, question: str) -> None:
-        super().__init__(id="confirm-screen")
+        super().__init__()  # no fixed id: a second confirmation may open from the first one's answer
         self._question = question
 
     def compose(self) -> ComposeResult:

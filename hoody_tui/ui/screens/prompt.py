@@ -17,7 +17,7 @@ class TextPromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without sending anything")]
 
     def __init__(self, title: str, *, placeholder: str = "", note: str = "", allow_empty: bool = False) -> None:
-        super().__init__(id="prompt-screen")
+        super().__init__()
         self._title = title
         self._placeholder = placeholder
         self._note = note
