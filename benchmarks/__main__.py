@@ -1,6 +1,6 @@
 """``python -m benchmarks [--quick] [--json] [--only NAME[,NAME]]``.
 
-NAMEs: floor, client, e2e, reply, reply_firehose, coldstart, rss, big.
+NAMEs: floor, client, e2e, reply, reply_firehose, coldstart, rss, app_rss, big, soak.
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ E2E_RATE = 100_000      # offered load for the app: above what it takes, below w
 REPLY_FIREHOSE = 10_000  # firehose while measuring reply latency under load
 
 FULL = {"seconds": 5.0, "gates": 1000, "gates_firehose": 50, "cold_runs": 5, "rss": [100_000, 1_000_000], "big": True,
-        "fh_sessions": 1000, "parallel_rss": False}
+        "fh_sessions": 1000, "parallel_rss": False, "soak_switches": 100, "soak_minutes": 10.0, "soak_warmup": 120.0}
 QUICK = {"seconds": 1.5, "gates": 100, "gates_firehose": 5, "cold_runs": 3, "rss": [100_000, 200_000], "big": False,
-         "fh_sessions": 200, "parallel_rss": True}
+         "fh_sessions": 200, "parallel_rss": True, "soak_switches": 100, "soak_minutes": 1.0, "soak_warmup": 60.0}
 
-NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "app_rss", "big")
+NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "app_rss", "big", "soak")
 KEYS = ("floor_eps", "client_eps", "e2e_eps", "e2e_ratio", "e2e_fps", "max_frame_gap_ms", "loop_stall_ms", "reply_p50_ms", "reply_p99_ms",
         "reply_p50_ms_firehose", "reply_p99_ms_firehose", "reply_missed_firehose", "first_paint_s", "cold_start_s", "quit_s",
         "import_textual_s", "rss_idle_mb",
         "rss_100k_mb", "rss_200k_mb", "rss_1m_mb", "rss_flatness", "app_rss_idle_mb", "app_rss_100k_mb", "app_rss_200k_mb",
         "app_rss_1m_mb", "app_rss_flatness", "big_first_paint_s", "big_scroll_max_ms",
-        "big_jobs_view_s", "big_jobs_scroll_max_ms")
+        "big_jobs_view_s", "big_jobs_scroll_max_ms", "soak_switch_mb_per_100", "soak_faults_mb_per_min",
+        "soak_faults_growth_mb", "soak_faults_minutes")
 
 # key -> (target text, predicate)
 TARGETS = {
@@ -47,6 +48,8 @@ TARGETS = {
     "app_rss_flatness": ("<= 1.10", lambda v: v <= 1.10),
     "big_scroll_max_ms": ("<= 100", lambda v: v <= 100),
     "big_jobs_scroll_max_ms": ("<= 100", lambda v: v <= 100),
+    "soak_switch_mb_per_100": ("< 6", lambda v: v < 6),
+    "soak_faults_mb_per_min": ("< 0.6", lambda v: v < 0.6),
 }
 # key -> the floor it is read against
 FLOORS = {"client_eps": "floor_eps", "e2e_eps": "floor_eps", "cold_start_s": "import_textual_s", "first_paint_s": "import_textual_s",
@@ -74,6 +77,10 @@ NOTES = {
     "big_scroll_max_ms": "same: longest UI-loop stall (1/60 s tick gap) over 40 page-down/up presses in sessions",
     "big_jobs_view_s": "same: 3 pressed -> jobs table painted (the store keeps active + 1,000 finished)",
     "big_jobs_scroll_max_ms": "same, in jobs",
+    "soak_switch_mb_per_100": "app RSS growth over 100 view switches (3, 1, …) on an idle workspace, after 100 to warm up",
+    "soak_faults_mb_per_min": "app RSS slope under 2,000 ev/s, a malformed frame per 500, a drop per 5,000 (after warm-up)",
+    "soak_faults_growth_mb": "same: RSS at the end minus at the start of the measured window",
+    "soak_faults_minutes": "same: the measured window",
 }
 
 
@@ -90,6 +97,7 @@ def run(names: list[str], cfg: dict, log) -> dict:
         "rss": lambda: core.measure_rss(cfg["rss"], parallel=cfg["parallel_rss"]),
         "app_rss": lambda: core.measure_app_rss(cfg["rss"]),
         "big": lambda: core.measure_big(10_000, 100_000),
+        "soak": lambda: core.measure_soak(cfg["soak_switches"], cfg["soak_minutes"], cfg["soak_warmup"]),
     }
     for name in names:
         t0 = time.perf_counter()

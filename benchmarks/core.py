@@ -32,9 +32,10 @@ ROOT = os.path.dirname(HERE)
 class FirehoseServer:
     """A firehose server process (``benchmarks/firehose_server.py``)."""
 
-    def __init__(self, rate: float, sessions: int, buffer: int) -> None:
+    def __init__(self, rate: float, sessions: int, buffer: int, faults: dict[str, Any] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.firehose_server", repr(rate), str(sessions), str(buffer)],
+            [sys.executable, "-m", "benchmarks.firehose_server", repr(rate), str(sessions), str(buffer),
+             json.dumps(faults or {})],
             env=_env(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         assert self.proc.stdout is not None and self.proc.stdin is not None  # both are pipes
@@ -60,10 +61,11 @@ class FirehoseServer:
 
 
 @contextmanager
-def firehose_server(rate: float, sessions: int = 1000, *, buffer: int = 2_000_000):
+def firehose_server(rate: float, sessions: int = 1000, *, buffer: int = 2_000_000, faults: dict[str, Any] | None = None):
     """A server process offering ``rate`` events/s over ``sessions`` sessions; subscriber
-    backlog ``buffer`` frames (large, so a slow consumer is measured, not disconnected)."""
-    server = FirehoseServer(rate, sessions, buffer)
+    backlog ``buffer`` frames (large, so a slow consumer is measured, not disconnected);
+    ``faults``: the server's fault switches (``malformed_every``, ``drop_after``)."""
+    server = FirehoseServer(rate, sessions, buffer, faults)
     try:
         yield server
     finally:
@@ -489,3 +491,44 @@ async def _scroll(pilot, presses: int) -> float:
 
 def measure_big(sessions: int, jobs: int) -> dict:
     return asyncio.run(_big(sessions, jobs))
+
+
+# --- h. soak: memory that stays flat (view switches, a faulty firehose) ---------------------
+
+SOAK_FAULTS = {"malformed_every": 500, "drop_after": 5000}
+
+
+def measure_soak(switches: int, minutes: float, warmup: float) -> dict:
+    """RSS growth of the headless app (its own process) per 100 view switches on an idle
+    5-session workspace, and per minute under a 2,000 events/s firehose over 50 sessions
+    with a malformed frame every 500 events and a dropped connection every 5,000; both
+    after a warm-up (the first switches, the first ``warmup`` seconds)."""
+    result: dict[str, Any] = {}
+    server = start_in_thread(scenario="none")
+    try:
+        for i in range(5):
+            sid = server.call(server.state.create_session, f"Soak {i}")["id"]
+            server.call(server.state.add_job, sid, "running", run=False)
+        out = subprocess.run([sys.executable, "-m", "benchmarks.soak_probe", "switches", server.url, server.workspace,
+                              str(switches)], check=True, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        result["soak_switch_mb_per_100"] = (data["after"] - data["before"]) * 100 / switches
+        result["soak_switch_rss_mb"] = data["after"]
+    finally:
+        server.stop()
+    with firehose_server(2000, 50, buffer=100_000, faults=SOAK_FAULTS) as fh:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.soak_probe", "faults", fh.url, fh.workspace,
+                              str(warmup), str(minutes * 60)], check=True, env=_env(), cwd=ROOT, capture_output=True,
+                             text=True, timeout=minutes * 60 + warmup + 300)
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+    samples = data["samples"]  # [seconds after warm-up, MB]
+    xs = [t / 60 for t, _ in samples]
+    ys = [mb for _, mb in samples]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
+    result["soak_faults_mb_per_min"] = slope
+    result["soak_faults_growth_mb"] = ys[-1] - ys[0]
+    result["soak_faults_minutes"] = xs[-1]
+    result["soak_faults_malformed"] = data["malformed"]
+    result["soak_faults_reconnects"] = data["reconnects"]
+    return result

@@ -21,8 +21,9 @@ from hoody_tui.refserver import start_in_thread
 
 def main() -> None:
     rate, sessions, buffer = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    faults = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}  # e.g. {"malformed_every": 500}
     server = start_in_thread(scenario="none", firehose=rate, firehose_sessions=sessions,
-                             subscriber_buffer=buffer, event_ids=True)
+                             subscriber_buffer=buffer, event_ids=True, **faults)
     print(json.dumps({"url": server.url, "workspace": server.workspace, "prefix": server.prefix}), flush=True)
     try:
         for line in sys.stdin:

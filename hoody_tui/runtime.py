@@ -28,9 +28,10 @@ def tune_garbage_collector() -> None:
 def freeze_long_lived() -> None:
     """Move every object alive now out of later collections (O(1): lists are spliced).
 
-    Called after a workspace listing is loaded: with 10,000 sessions and 11,000 jobs in
-    the store, a full collection walked them all and paused the app for 200-500 ms.
-    There is no ``gc.collect()`` first (that one full collection would be the pause);
-    what garbage exists at that moment stays frozen: a one-time, bounded amount.
+    Called after the first workspace listing is loaded: with 10,000 sessions and 11,000
+    jobs in the store, a full collection walked them all and paused the app for
+    200-500 ms. There is no ``gc.collect()`` first (that one full collection would be the
+    pause); what garbage exists at that moment stays frozen, so this must be called a
+    bounded number of times (once a run), never once per reconnect.
     """
     gc.freeze()

@@ -22,6 +22,7 @@ __all__ = [
     "ConnectionUpdated",
     "Notice",
     "GatesArrived",
+    "StreamCounts",
 ]
 
 Severity = Literal["information", "warning", "error"]
@@ -60,5 +61,13 @@ class GatesArrived:
     listed: bool = False
 
 
-Publication = StoreUpdated | ConnectionUpdated | Notice | GatesArrived
+@dataclass(frozen=True, slots=True)
+class StreamCounts:
+    """What the live stream has survived so far: frames skipped as malformed, reconnects."""
+
+    malformed: int
+    reconnects: int
+
+
+Publication = StoreUpdated | ConnectionUpdated | Notice | GatesArrived | StreamCounts
 Publish = Callable[[Publication], None]

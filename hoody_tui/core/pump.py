@@ -19,12 +19,14 @@ from ..api.loops import Loop
 from ..events.backoff import Backoff
 from ..events.items import ConnectionState, Malformed, Resync, StreamItem
 from ..store.state import Snapshot, WorkspaceStore
-from .publications import ConnectionUpdated, Notice, Publish, StoreUpdated
+from .publications import ConnectionUpdated, Notice, Publish, StoreUpdated, StreamCounts
 
 __all__ = ["EventPump", "BATCH_MAX"]
 
 log = logging.getLogger("hoody_tui.pump")
 
+MALFORMED_WINDOW = 60.0
+"""Malformed frames are said at most once a minute (counted meanwhile)."""
 BATCH_MAX = 2000
 QUEUE_MAX = 4000
 YIELD_EVERY = 0.004
@@ -48,6 +50,9 @@ class EventPump:
         self.snapshot = snapshot
         self.details = details
         self.malformed = 0
+        self.reconnects = 0
+        self._unsaid = 0  # malformed frames since the last notice
+        self._say_after = 0.0  # monotonic time from which the next notice may be said
         # A listing that failed is tried again with backoff while the stream stays up
         # (a reconnect lists again anyway): the monotonic time of the next try, if any.
         self.backoff = Backoff(initial=1.0, maximum=30.0)
@@ -118,14 +123,32 @@ class EventPump:
                 events = []
             if isinstance(item, ConnectionState):
                 self.post(ConnectionUpdated(item))
+                if item.phase == "reconnecting":
+                    self.reconnects += 1
+                    self.post(StreamCounts(self.malformed, self.reconnects))
             elif isinstance(item, Resync):
                 await self._resync()
             elif isinstance(item, Malformed):
-                self.malformed += 1
-                log.warning("skipped a malformed event: %s", item.reason)
-                self.post(Notice(f"skipped a malformed event ({item.reason})", "warning"))
+                self._malformed(item)
         if events:
             self._apply(events)
+
+    def _malformed(self, item: Malformed) -> None:
+        """Counted, and said at most once a minute; the detail goes to the log (file)."""
+        self.malformed += 1
+        self._unsaid += 1
+        log.info("skipped a malformed event (%s): %r", item.reason, item.raw)
+        self.post(StreamCounts(self.malformed, self.reconnects))
+        now = time.monotonic()
+        if now < self._say_after:
+            return
+        if self._unsaid == 1:
+            text = f"skipped a malformed event ({item.reason}); more are counted in the status bar"
+        else:
+            text = f"skipped {self._unsaid} malformed events in the last minute (the log file has each)"
+        self.post(Notice(text, "warning"))
+        self._unsaid = 0
+        self._say_after = now + MALFORMED_WINDOW
 
     def _apply(self, events: list[Event]) -> None:
         changes = self.store.apply_many(events)

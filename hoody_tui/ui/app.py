@@ -21,10 +21,18 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from ..core.backend import Backend
-from ..core.publications import ConnectionUpdated, GatesArrived, Notice, Publication, Severity, StoreUpdated
+from ..core.publications import (
+    ConnectionUpdated,
+    GatesArrived,
+    Notice,
+    Publication,
+    Severity,
+    StoreUpdated,
+    StreamCounts,
+)
 from ..core.service import WorkspaceService
 from ..diagnostics import Redactor, crash_line
 from ..gates.audit import AuditLog
@@ -44,6 +52,7 @@ from .views.jobs import JobsView
 from .views.sessions import SessionsView
 from .views.stream import StreamView
 from .widgets.flash import FlashEntry, FlashLine
+from .widgets.footer import KeysFooter
 from .widgets.status_bar import StatusBar
 
 __all__ = ["VIEWS", "AppOptions", "HoodyApp"]
@@ -113,6 +122,7 @@ class HoodyApp(App[int]):
         self.current_view = "sessions"
         self._previous_view = "sessions"
         self._dirty: set[str] = set()
+        self._frozen = False
         self.pacer = Pacer(lambda wait, flush: self.set_timer(wait, flush, name="view refresh"),
                            self.flush_views, options.view_refresh)
         self.alerts = Alerts(self)
@@ -142,7 +152,7 @@ class HoodyApp(App[int]):
         with self.switcher:
             yield from self._views.values()
         yield self.flash
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.options.keymap:
@@ -186,6 +196,8 @@ class HoodyApp(App[int]):
             self.post_message(M.GatesArrived(publication.gates, listed=publication.listed))
         elif isinstance(publication, Notice):
             self.post_message(M.StreamNotice(publication.text, severity=publication.severity, topic=publication.topic))
+        elif isinstance(publication, StreamCounts):
+            self.post_message(M.StreamCounts(publication.malformed, publication.reconnects))
 
     def on_connection_changed(self, message: M.ConnectionChanged) -> None:
         if not self.status_bar.is_mounted:
@@ -193,6 +205,10 @@ class HoodyApp(App[int]):
         state = message.state
         self.status_bar.connection = state
         self.alerts.connection(state)
+
+    def on_stream_counts(self, message: M.StreamCounts) -> None:
+        if self.status_bar.is_mounted:
+            self.status_bar.trouble = (message.malformed, message.reconnects)
 
     def on_store_changed(self, message: M.StoreChanged) -> None:
         if self.status_bar.is_mounted:  # else shutting down
@@ -242,8 +258,12 @@ class HoodyApp(App[int]):
         bar.jobs = store.active_jobs()
         bar.gates = len(store.permissions) + len(store.questions)
         self.alerts.terminal_title(bar.gates)
-        if changes.resynced and self.options.tune_gc:
-            freeze_long_lived()  # the listing just loaded lives long: keep it out of collections
+        if changes.resynced and self.options.tune_gc and not self._frozen:
+            # The first listing lives long: keep it out of collections. Once only: every
+            # freeze also keeps whatever garbage exists at that moment, forever (a freeze
+            # per reconnect grew memory by 6 MB a minute under a dropping stream).
+            self._frozen = True
+            freeze_long_lived()
         screen = self.screen_stack[-1] if self.screen_stack else None
         apply = getattr(screen, "apply_changes", None)
         if screen is not None and screen is not self.screen_stack[0] and callable(apply):

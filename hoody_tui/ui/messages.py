@@ -16,7 +16,7 @@ from ..core.publications import Severity
 from ..events.items import ConnectionState
 from ..store.changes import Changes, Gate
 
-__all__ = ["ConnectionChanged", "StoreChanged", "StreamNotice", "GatesArrived", "ActionDone", "ActionFailed"]
+__all__ = ["ConnectionChanged", "StoreChanged", "StreamNotice", "GatesArrived", "StreamCounts", "ActionDone", "ActionFailed"]
 
 
 class ConnectionChanged(Message):
@@ -70,6 +70,18 @@ class GatesArrived(Message):
             self.listed = self.listed or message.listed
             return True
         return False
+
+
+class StreamCounts(Message):
+    """Malformed frames skipped and reconnects so far (latest wins)."""
+
+    def __init__(self, malformed: int, reconnects: int) -> None:
+        super().__init__()
+        self.malformed = malformed
+        self.reconnects = reconnects
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StreamCounts)
 
 
 class ActionDone(Message):

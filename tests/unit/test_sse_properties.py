@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from hoody_tui.api import Event, MalformedEvent, parse_event
 from hoody_tui.api.errors import HoodyError
 from hoody_tui.backends.hoody import HoodyClient
-from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated
+from hoody_tui.core.publications import ConnectionUpdated, Notice, StoreUpdated, StreamCounts
 from hoody_tui.core.pump import EventPump
 from hoody_tui.events import Backoff, ConnectionState, Malformed, Resync, SseStream
 from hoody_tui.refserver.raw import start_raw_server
@@ -315,10 +315,14 @@ def check_run(run: Run, *, over_http: bool) -> None:
         assert not any(isinstance(i, ConnectionState) for i in items[3:-1])
     assert all(isinstance(i, (Event, Malformed, ConnectionState, Resync)) for i in items)
     assert all(isinstance(m.reason, str) and m.reason for m in run.malformed)
+    # Malformed frames are counted (the status bar's figure) and said at most once a
+    # minute: the first at once, the others summed up later.
     notices = [m for m in run.posted if isinstance(m, Notice)]
-    assert len(notices) == len(run.malformed) == run.stream.stats.malformed
+    assert len(notices) == min(1, len(run.malformed)) and len(run.malformed) == run.stream.stats.malformed
+    counts = [m for m in run.posted if isinstance(m, StreamCounts)]
+    assert (counts[-1].malformed if counts else 0) == len(run.malformed)
     assert run.stream.stats.events == len(run.events)
-    assert all(isinstance(m, (StoreUpdated, Notice, ConnectionUpdated)) for m in run.posted)
+    assert all(isinstance(m, (StoreUpdated, Notice, ConnectionUpdated, StreamCounts)) for m in run.posted)
     check_store_invariants(run.store)
 
 
@@ -485,7 +489,7 @@ def test_arbitrary_json_through_the_event_pump_keeps_the_store_consistent(batche
     assert pump.malformed == malformed
     notices = [m for m in posted if isinstance(m, Notice)]
     # A failed listing is said once; it is retried quietly after that (see test_event_pump).
-    assert len(notices) == malformed + (fail_listing and any(isinstance(i, Resync) for b in batches for i in b))
+    assert len(notices) == min(1, malformed) + (fail_listing and any(isinstance(i, Resync) for b in batches for i in b))
     # Every notice reads as one short line about a skipped frame or a failed listing.
     assert all(re.match(r"(skipped a malformed event|could not list the workspace)", n.text) for n in notices)
 

@@ -14,9 +14,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from ...text import neutralise, shorten
+from ..widgets.footer import KeysFooter
 
 __all__ = ["FullOutputScreen", "PAGE_CHARS", "page_bounds"]
 
@@ -61,7 +62,7 @@ class FullOutputScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="full-output-title")
         yield TextArea("", read_only=True, soft_wrap=True, show_line_numbers=False, id="full-output-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.show_page(0)

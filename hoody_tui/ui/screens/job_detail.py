@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...api.jobs import Job
 from ...core.service import WorkspaceService
@@ -23,6 +23,7 @@ from ..format import duration, progress_bar
 from ..messages import ActionFailed
 from ..views.job_actions import JobActions
 from ..widgets.flash import FlashLine
+from ..widgets.footer import KeysFooter
 
 __all__ = ["JobDetailScreen", "OUTPUT_SHOWN"]
 
@@ -64,7 +65,7 @@ class JobDetailScreen(JobActions, Screen[None]):
             yield Static("", id="job-input")
             yield Static("", id="job-output")
         yield FlashLine()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.refresh_job()

@@ -1,5 +1,8 @@
 """The bar on top: server, workspace, connection state, busy sessions, active jobs,
-pending gates (highlighted when any wait) and the time."""
+pending gates (highlighted when any wait), what the stream survived, and the time.
+
+It fits the width: the clock goes first, then the workspace id is shortened, then the
+stream counts, jobs and busy counts; the gate count is never dropped."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import re
 import time as _time
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -50,6 +54,8 @@ class StatusBar(Horizontal):
     busy: reactive[int] = reactive(0, init=False)
     jobs: reactive[int] = reactive(0, init=False)
     gates: reactive[int] = reactive(0, init=False)
+    trouble: reactive[tuple[int, int]] = reactive((0, 0), init=False)
+    """Malformed frames skipped and reconnects, so far."""
 
     def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False) -> None:
         super().__init__(id="status-bar")
@@ -58,6 +64,7 @@ class StatusBar(Horizontal):
         self._clock = clock
         self._insecure = insecure
         self._texts: dict[str, str] = {}
+        self._composed = False
         self._retry_at: float | None = None
         """When the next reconnect attempt starts (monotonic), while reconnecting."""
 
@@ -70,7 +77,52 @@ class StatusBar(Horizontal):
             self._texts[label_id] = text
             # Content, not str: the connection label quotes the server's reason, never markup.
             label.update(Content(one_line(text)), layout=old is None or len(old) != len(text))
+            if old is None or len(old) != len(text):
+                self._fit()
         return label
+
+    # What gives way when the bar is too narrow, first to last.
+    _DROP_ORDER = ("sb-clock", "sb-target", "sb-trouble", "sb-jobs", "sb-busy")
+
+    def _fit(self) -> None:
+        """Show what fits the width; the gate count always stays."""
+        if not self._composed or not self.size.width:
+            return
+        target_text = one_line(f"{self._server_label} / {self._workspace}")
+        widths = {label.id or "": cell_len(self._texts.get(label.id or "", "")) + 2 for label in self.query(Static)}
+        widths["sb-app"] = len("hoody-tui") + 2
+        widths["sb-target"] = cell_len(target_text) + 2
+        if self._insecure:
+            widths["sb-insecure"] = len("TLS OFF") + 2
+        trouble = self.query_one("#sb-trouble", Static)
+        if not self._texts.get("sb-trouble"):
+            widths.pop("sb-trouble", None)
+        hidden: set[str] = set()
+        short_target = target_text
+        spare = self.size.width - sum(widths.values())
+        for label_id in self._DROP_ORDER:
+            if spare >= 0 or label_id not in widths:
+                continue
+            if label_id == "sb-target":
+                keep = max(len(self._server_label) + 5, widths["sb-target"] + spare)
+                short_target = shorten(target_text, max(1, keep - 2))
+                spare += widths["sb-target"] - (cell_len(short_target) + 2)
+                continue
+            hidden.add(label_id)
+            spare += widths[label_id]
+        for label_id in ("sb-clock", "sb-jobs", "sb-busy"):
+            label = self.query_one(f"#{label_id}", Static)
+            if label.display == (label_id in hidden):
+                label.display = label_id not in hidden
+        trouble.display = bool(self._texts.get("sb-trouble")) and "sb-trouble" not in hidden
+        target = self.query_one("#sb-target", Static)
+        if self._texts.get("sb-target") != short_target:
+            self._texts["sb-target"] = short_target
+            target.update(Content(short_target))
+            target.tooltip = Content(target_text)
+
+    def on_resize(self) -> None:
+        self._fit()
 
     def compose(self) -> ComposeResult:
         yield Static("hoody-tui", id="sb-app")
@@ -82,9 +134,12 @@ class StatusBar(Horizontal):
         yield Static("", id="sb-busy")
         yield Static("", id="sb-jobs")
         yield Static("", id="sb-gates")
+        yield Static("", id="sb-trouble")
         yield Static("", id="sb-clock")
 
     def on_mount(self) -> None:
+        self._composed = True
+        self.query_one("#sb-trouble").display = False
         self._show_connection()
         self._show_counts()
         self._tick()
@@ -92,7 +147,7 @@ class StatusBar(Horizontal):
 
     def _tick(self) -> None:
         # The labels are there from on_mount on (is_mounted is not set yet at that point).
-        if len(self.children) >= 7 and not self._closing:
+        if self._composed and not self._closing:
             self._set("sb-clock", _time.strftime("%H:%M:%S", _time.localtime(self._clock())))
             if self._retry_at is not None:
                 self._show_connection()
@@ -111,6 +166,15 @@ class StatusBar(Horizontal):
     def watch_gates(self) -> None:
         self._show_counts()
 
+    def watch_trouble(self) -> None:
+        if not self._ready():
+            return
+        malformed, reconnects = self.trouble
+        parts = [f"{malformed} skipped" if malformed else "", f"{reconnects} reconnects" if reconnects else ""]
+        label = self._set("sb-trouble", "⚠ " + " · ".join(p for p in parts if p) if any(parts) else "")
+        label.tooltip = "Malformed events skipped and reconnects of the live stream since start (details: --log-file)"
+        self._fit()
+
     def _show_connection(self) -> None:
         if not self._ready():
             return
@@ -121,6 +185,8 @@ class StatusBar(Horizontal):
             "unauthorized": "✕ token rejected",
             "forbidden": "✕ forbidden: no access to this workspace",
         }.get(state.phase)
+        if state.phase == "failed" and "not found" in (state.reason or "").lower():
+            text = "✕ workspace not found"
         if text is None:
             if state.phase == "reconnecting":
                 # Why, which attempt, and when the next one starts (counting down).
@@ -139,7 +205,7 @@ class StatusBar(Horizontal):
 
     def _ready(self) -> bool:
         """False while composing or tearing down, when the labels are not all there."""
-        return self.is_mounted and len(self.children) >= 7
+        return self._composed and not self._closing
 
     def _show_counts(self) -> None:
         if not self._ready():
