@@ -13,12 +13,13 @@ either, because callers put this text into ``rich.text.Text`` objects (or Textua
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-__all__ = ["neutralise", "one_line", "shorten", "safe_text", "markup_literal", "INVISIBLE"]
+__all__ = ["neutralise", "one_line", "shorten", "fit", "safe_text", "markup_literal", "INVISIBLE"]
 
 # C0 controls map to the Unicode "control pictures" block (U+2400 + code), DEL to
 # U+2421; C1 controls (0x80-0x9f) to a replacement box. Tab and newline are kept.
@@ -52,7 +53,23 @@ def shorten(text: str, width: int) -> str:
     flat = one_line(text)
     if width <= 0:
         return ""
-    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+    return flat if len(flat) <= width else flat[: max(0, width - 1)].rstrip() + "…"
+
+
+_SUFFIX = re.compile(r"\s(\([^()]{1,16}\))$")
+
+
+def fit(text: str, width: int) -> str:
+    """``shorten``, but a short parenthesised ending (``(fork #1)``, an id that tells two
+    equal titles apart) survives the cut: ``Fix the login re… (fork #1)``."""
+    flat = one_line(text)
+    if len(flat) <= width:
+        return flat
+    match = _SUFFIX.search(flat)
+    if match and width >= len(match.group(1)) + 6:
+        suffix = match.group(1)
+        return shorten(flat[: match.start()], width - len(suffix) - 1) + " " + suffix
+    return shorten(flat, width)
 
 
 def safe_text(text: Text | str) -> Text:

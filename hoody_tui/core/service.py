@@ -42,6 +42,15 @@ EARLIER_PAGE = 100
 JOBS_PAGE = 100
 
 
+CANCEL_REFUSALS = {"already_terminal": "had already ended", "not_found": "was not found"}
+"""A bulk cancel's reasons (the server's codes), in words."""
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 job``, ``3 jobs``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @dataclass(frozen=True, slots=True)
 class ActionResult(Generic[T]):
     """How a command ended: ``ok`` with a sentence (and a value), or the error, said."""
@@ -273,8 +282,10 @@ class WorkspaceService:
         except HoodyError as exc:
             return ActionResult.failed(exc)
         self.changed(self.store.add_jobs(fresh))
-        failures = ", ".join(f"{f.job_id}: {f.reason}" for f in bulk.failed)
-        text = f"Cancelled {bulk.cancelled} of {len(job_ids)} jobs" + (f"; not cancelled: {failures}" if failures else "")
+        failures = ", ".join(f"{f.job_id} {CANCEL_REFUSALS.get(f.reason or '', f.reason or 'refused')}"
+                             for f in bulk.failed)
+        text = f"Cancelled {bulk.cancelled} of {plural(len(job_ids), 'job')}" + (
+            f"; not cancelled: {failures}" if failures else "")
         return ActionResult(True, text)
 
     async def retry_job(self, session_id: str, job_id: str) -> ActionResult[None]:
@@ -296,7 +307,9 @@ class WorkspaceService:
             return ActionResult.failed(exc)
         except HoodyError as exc:
             return ActionResult.failed(exc)
-        return ActionResult(True, injected.message or f"Injected {injected.injected} job result(s)")
+        count = injected.injected or 0
+        return ActionResult(True, injected.message or f"Injected the {'result' if count == 1 else 'results'} of "
+                                                      f"{plural(count, 'finished job')} into the session")
 
     # --- loops ---------------------------------------------------------------------------
 

@@ -50,7 +50,13 @@ _COMMAND_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(shutdown|reboot|halt|poweroff)\b"), "stops the machine"),
     (re.compile(r"\bkill(all)?\s+-9\s+(-1|1)\b"), "kills every process"),
     (re.compile(r"\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bcargo\s+publish\b"), "publishes a package"),
-    (re.compile(r"\bdrop\s+(table|database)\b", re.IGNORECASE), "drops a database table"),
+    (re.compile(r"\bdrop\s+(table|database|schema)\b", re.IGNORECASE), "drops a database table"),
+    (re.compile(r"\btruncate\s+table\b", re.IGNORECASE), "empties a database table (TRUNCATE)"),
+    (re.compile(r"\bdocker\s+((system|image|volume|container|network|builder)\s+)?prune\b"), "deletes Docker data (docker … prune)"),
+    (re.compile(r"\bkubectl\b[^;&|]*\sdelete\b"), "deletes Kubernetes resources (kubectl delete)"),
+    (re.compile(r"\bterraform\s+(destroy|apply\b[^;&|]*-destroy)\b"), "destroys infrastructure (terraform destroy)"),
+    (re.compile(r"\bfind\b[^;&|]*\s(-delete\b|-exec\s+rm\b)"), "deletes the files it finds (find -delete)"),
+    (re.compile(r"\bgit\s+branch\b[^;&|]*\s-D\b"), "deletes a branch without checking it is merged (git branch -D)"),
 ]
 
 _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -143,9 +149,17 @@ def classify(request: PermissionRequest, *, workspace: str | None = None) -> Ris
     return Risk(tuple(reasons))
 
 
+_EVERYTHING = {"edit": "every edit of any file", "write": "every write of any file", "bash": "every command",
+               "webfetch": "every fetch of any URL", "read": "every read of any file"}
+
+
 def always_breadth(request: PermissionRequest) -> str | None:
     """A warning when "always" would allow far more than this one call."""
-    broad = [p for p in request.always if p.strip() in ("*", "**", "**/*") or (p.strip().endswith(" *") and len(p.strip()) <= 4)]
+    everything = [p for p in request.always if p.strip() in ("*", "**", "**/*")]
+    if everything:
+        what = _EVERYTHING.get(request.permission or "", f"every {request.permission or 'such'} call")
+        return f"'always' here allows {what} in this session from now on, without asking you"
+    broad = [p for p in request.always if p.strip().endswith(" *") and len(p.strip()) <= 4]
     if broad:
         return f"'always' would allow every future {request.permission or 'such'} call matching {', '.join(broad)} in this session"
     return None

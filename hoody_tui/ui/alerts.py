@@ -85,6 +85,12 @@ class Alerts:
                 "(or HOODY_WORKSPACE) and that the token has access to it, then restart. Not retrying.",
                 title="Access forbidden", severity="error", timeout=30,
             )
+        elif state.phase == "failed" and "not found" in (state.reason or "").lower():
+            self.app.notify(
+                f"workspace '{backend.scope}' not found on {backend.server} ({state.reason}): check --workspace "
+                "(or HOODY_WORKSPACE), and --api-prefix if the server mounts the API elsewhere. Not retrying.",
+                title="Workspace not found", severity="error", timeout=60,
+            )
         elif state.phase == "reconnecting" and state.attempt == 1 and not self.been_live:
             reason = state.reason or "The server cannot be reached"
             check = " Check --url (or HOODY_URL);" if "cannot reach" in reason or "timed out" in reason else ""

@@ -21,6 +21,28 @@ STATUS_COLOR = {
 }
 
 
+_BRIGHT = frozenset({"success", "warning", "accent", "secondary"})
+
+
+def _readable(color: Color, background: Color) -> Color:
+    for step in range(11):
+        darker = color.darken(step * 0.05)
+        if _contrast(darker, background) >= 4.5:
+            return darker
+    return color.darken(0.55)
+
+
+def _contrast(a: Color, b: Color) -> float:
+    def luminance(c: Color) -> float:
+        def channel(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def theme_color(app: App, name: str) -> str:
     """The theme's colour ``$name`` as a Rich style string (follows dark/light themes).
 
@@ -36,6 +58,11 @@ def theme_color(app: App, name: str) -> str:
             foreground = background.get_contrast_text(1.0)
             return background.blend(foreground, alpha).hex6
         color = Color.parse(value)
-        return (background.blend(color.with_alpha(1.0), color.a) if color.a < 1 else color).hex6
+        color = background.blend(color.with_alpha(1.0), color.a) if color.a < 1 else color
+        if not app.current_theme.dark and name in _BRIGHT:
+            # Light themes' green, orange and cyan are made for backgrounds, not for text
+            # on light grey: darkened until they read (WCAG contrast 4.5 or more).
+            color = _readable(color, background)
+        return color.hex6
     except Exception:
         return "dim" if name.startswith("text") else ""

@@ -286,6 +286,22 @@ async def test_403_says_forbidden_with_what_to_do_and_does_not_retry(make_server
     assert hits(server, "/meta/events") == 1
 
 
+async def test_a_wrong_workspace_id_is_final_and_said_with_what_to_check(make_server):
+    """Issue 13.8: a 404 on the workspace's stream is not retried forever under "Cannot
+    connect": the workspace is not there, and retrying cannot make it appear."""
+    server = make_server()
+    app = recording_app(server.url, "no-such-workspace")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: "workspace not found" in connection_text(app))
+        await until(pilot, lambda: noted(app, "Workspace not found", "'no-such-workspace' not found on", "--workspace"))
+        await until(pilot, lambda: event_worker_finished(app))
+        assert not noted(app, "Cannot connect")
+        empty = app.sessions_view.query_one(".view-empty")
+        assert "Not connected yet" in str(empty.render()) and empty.display
+    assert phases(app) == ["connecting", "failed"]
+    assert hits(server, "/meta/events") == 1
+
+
 # --- a session deleted while open (404) ---------------------------------------------
 
 

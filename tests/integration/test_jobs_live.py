@@ -91,7 +91,7 @@ async def test_bulk_cancel_reports_what_could_not_be_cancelled(server, session):
         await pilot.press("y")
         await until(pilot, lambda: any("Cancelled 1 of 2" in n.text for n in app.notices))
         note = next(n.text for n in app.notices if "Cancelled 1 of 2" in n.text)
-        assert f"{b['id']}: already_terminal" in note
+        assert f"not cancelled: {b['id']} had already ended" in note
         assert app.store.jobs[a["id"]].status == "cancelled"
 
 

@@ -39,7 +39,9 @@ async def test_sessions_table_shows_tree_status_and_badges():
         table = view.table
         row = table.get_row("s1")
         assert row[0].plain == "● busy" and row[2] == "build" and row[7].plain == "⚑ 1"
-        assert table.get_row("s2")[1].plain.startswith("└ Refactor auth [bold red]boom[/]")  # markup shown as text
+        title = table.get_row("s2")[1].plain
+        assert title.startswith("└ Refactor auth [bold red]boo")  # markup shown as text
+        assert title.endswith("…") and len(title) <= (view.column_width("title") or 0)  # cut to its column, and says so
         assert table.get_row("s3")[0].plain == "↻ retry" and table.get_row("s3")[8] == "2/5"
         bar = app.query_one(StatusBar)
         assert (bar.busy, bar.jobs, bar.gates) == (2, 1, 3)
@@ -373,3 +375,51 @@ async def test_updates_that_cannot_move_rows_do_not_list_the_order_again():
         ])))
         await pilot.pause()
         assert listed == [1] and "s9" in view._keys and view._keys[0] == "s9"
+
+
+async def test_home_and_end_go_to_the_first_and_last_row_in_every_list():
+    """Issue 13.9: DataTable's Home/End scroll sideways in a row-cursor table."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        for key, view in (("1", app.sessions_view), ("4", app.gates_view)):
+            await pilot.press(key)
+            await pilot.pause()
+            assert len(view._keys) >= 3
+            await pilot.press("end")
+            await pilot.pause()
+            assert view.table.cursor_row == len(view._keys) - 1
+            await pilot.press("home")
+            await pilot.pause()
+            assert view.table.cursor_row == 0
+
+
+def test_an_edit_call_in_the_stream_shows_its_file_and_diff_not_raw_json():
+    """Issue 13.13: `o` on an edit gate opened a tool call whose input was raw JSON."""
+    from hoody_tui.api.messages import parse_part
+    from hoody_tui.ui.widgets.message_view import _tool_body
+
+    part = parse_part({"type": "tool", "id": "prt_1", "callID": "c9", "tool": "edit", "state": {
+        "status": "running", "input": {"filePath": "src/auth.py", "oldString": "return redirect(next)\n",
+                                       "newString": "return redirect(safe(next))\n"}}})
+    body = _tool_body(part)
+    assert body.plain.splitlines()[:4] == ["file  src/auth.py", "diff", "--- a/src/auth.py", "+++ b/src/auth.py"]
+    assert "-return redirect(next)" in body.plain and "+return redirect(safe(next))" in body.plain
+    assert "oldString" not in body.plain
+    styles = {body.plain[span.start:span.end].strip(): str(span.style) for span in body.spans}
+    assert styles["+return redirect(safe(next))"] == "green" and styles["-return redirect(next)"] == "red"
+
+
+def test_light_theme_text_colours_are_readable_on_its_background():
+    """Issue 13.7: the light theme's green and orange were hard to read on light grey."""
+    from textual.color import Color
+
+    from hoody_tui.ui.theme import _contrast, theme_color
+
+    app = make_app()
+    app.theme = "textual-light"
+    background = Color.parse(app.theme_variables["background"])
+    for name in ("success", "warning", "accent"):
+        assert _contrast(Color.parse(theme_color(app, name)), background) >= 4.5, name
+    app.theme = "textual-dark"
+    assert theme_color(app, "success") == Color.parse(app.theme_variables["success"]).hex6  # dark: unchanged

@@ -1,7 +1,9 @@
-"""FastTable paints exactly what DataTable paints, and never reads a cell as markup."""
+"""FastTable paints exactly what DataTable paints for a cell that fits, ends a cut one
+with "…" (DataTable just crops it), and never reads a cell as markup."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
@@ -9,13 +11,17 @@ from textual.widgets import DataTable
 from hoody_tui.ui.widgets.fast_table import FastTable
 
 ROWS = [
-    (Text("● busy", style="bold green"), "plain words", 12, 3.5),
-    (Text("a title far too long for its column, cut"), "x" * 40, -1, 0.0),
-    (Text.assemble(("red", "red"), " and ", ("blue on white", "blue on white")), "", 0, None),
-    (Text("東京の会話が長すぎる件について"), "wide 東京東京東京東京東京", 10**9, 1e-9),
+    (Text("● busy", style="bold green"), "plain word", 12, 3.5),
+    (Text("a title"), "x" * 10, -1, 0.0),
+    (Text.assemble(("red", "red"), " & ", ("bl", "blue on white")), "", 0, None),
+    (Text("東京の会"), "wide 東京", 10**4, 1e-9),
     (Text(""), "tail", 7, 2.25),
 ]
 WIDTHS = (8, 10, 5, 6)
+CUT = [
+    (Text("a title far too long for its column, cut"), "x" * 40, 10**9, 3.5),
+    (Text("東京の会話が長すぎる件について"), "wide 東京東京東京東京東京", -1, 1e-9),
+]
 
 
 class Pair(App[None]):
@@ -56,6 +62,21 @@ async def test_fast_path_paints_the_same_segments_as_datatable() -> None:
         fast = await _paint(FastTable, cursor_row)
         assert fast == plain
         assert any("plain word" in text for line in fast for text, _ in line)
+
+async def test_a_cut_cell_ends_in_an_ellipsis_within_its_width() -> None:
+    app = Pair(FastTable)
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(FastTable)
+        for index, row in enumerate(CUT):
+            table.add_row(*row, key=f"cut{index}")
+        await pilot.pause()
+        lines = ["".join(s.text for s in table.render_line(y)) for y in range(table.size.height)]
+        cut = lines[1 + len(ROWS): 1 + len(ROWS) + len(CUT)]  # under the header and the rows that fit
+        assert cut[0].startswith(" a title… ") and cut[1].startswith(" 東京の … "), cut
+        for line in cut:
+            assert line.count("…") >= 2  # the title and the second column: each cut, each says so
+        assert [cell_len(line) for line in cut] == [cell_len(lines[0])] * len(CUT)
+
 
 async def test_a_str_cell_is_shown_as_text_not_read_as_markup() -> None:
     app = Pair()

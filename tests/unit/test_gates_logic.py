@@ -24,6 +24,15 @@ from hoody_tui.gates.rules import matching_rule, wildcard_match
         ("git reset --hard HEAD~3", "reset --hard"), ("chmod -R 777 .", "chmod -R 777"),
         ("dd if=/dev/zero of=/dev/sda bs=1M", "dd of="), ("mkfs.ext4 /dev/sdb1", "mkfs"),
         ("cat .env", ".env"), ("cp ~/.ssh/id_ed25519 /tmp", "SSH private key"),
+        # Issue 13.10: the destructive commands the first-time user found unmarked.
+        ("docker system prune -af", "docker … prune"), ("docker volume prune -f", "docker … prune"),
+        ("kubectl delete ns prod", "kubectl delete"), ("kubectl -n prod delete deploy web", "kubectl delete"),
+        ("terraform destroy -auto-approve", "terraform destroy"), ("terraform apply -destroy", "terraform destroy"),
+        ("dd if=img of=/dev/nvme0n1", "dd of="), ("mkfs -t xfs /dev/vdb", "mkfs"),
+        ("chmod -R 777 /srv", "chmod -R 777"), ("psql -c 'DROP TABLE users'", "drops a database table"),
+        ("mysql -e 'truncate table orders'", "TRUNCATE"), ("git clean -fdx", "git clean -f"),
+        ("find . -name '*.log' -delete", "find -delete"), ("find /tmp -type f -exec rm {} +", "find -delete"),
+        ("git branch -D feature", "git branch -D"),
     ],
 )
 def test_risky_commands_are_marked_with_a_reason(command, needle):
@@ -31,7 +40,9 @@ def test_risky_commands_are_marked_with_a_reason(command, needle):
     assert any(needle in r for r in reasons), reasons
 
 
-@pytest.mark.parametrize("command", ["ls -la", "npm test", "git push origin main", "rm notes.txt", "pytest -q", "cat README.md"])
+@pytest.mark.parametrize("command", ["ls -la", "npm test", "git push origin main", "rm notes.txt", "pytest -q", "cat README.md",
+                                     "docker ps", "kubectl get pods", "terraform plan", "find . -name '*.py'",
+                                     "git branch -d merged", "git clean -n"])
 def test_harmless_commands_are_not(command):
     assert classify_command(command) == []
 
@@ -159,3 +170,39 @@ def test_audit_log_failure_is_reported_not_raised(tmp_path):
     log = AuditLog(blocker / "audit.jsonl")
     assert not log.write(AuditRecord(1.0, "s", "w", None, "g", "question", None, "q", "answer", None, "ok"))
     assert "cannot write the audit log" in log.error
+
+
+@pytest.mark.parametrize(("permission", "always", "needle"), [
+    ("edit", ["*"], "every edit of any file in this session from now on"),
+    ("bash", ["*"], "every command"),
+    ("bash", ["rm *"], "matching rm *"),
+])
+def test_a_broad_always_says_so_plainly(permission, always, needle):
+    from hoody_tui.gates.risk import always_breadth
+
+    request = PermissionRequest(id="p", permission=permission, always=always)
+    assert needle in (always_breadth(request) or "")
+    assert always_breadth(PermissionRequest(id="p", permission="bash", always=["npm test*"])) is None
+
+
+@pytest.mark.parametrize(("text", "width", "expected"), [
+    ("Fix the login redirect loop (fork #1)", 24, "Fix the login… (fork #1)"),
+    ("Fix the login redirect loop", 16, "Fix the login r…"),
+    ("Short (fork #2)", 30, "Short (fork #2)"),
+    ("Write docs (a1b2c3)", 16, "Write… (a1b2c3)"),
+])
+def test_a_cut_title_keeps_its_fork_mark_or_id_and_says_it_is_cut(text, width, expected):
+    from hoody_tui.text import fit
+
+    assert fit(text, width) == expected and len(fit(text, width)) <= width
+
+
+def test_sessions_with_the_same_title_are_told_apart():
+    from hoody_tui.api import Session
+    from hoody_tui.store.state import WorkspaceStore
+    from hoody_tui.ui.views.base import session_labels
+
+    store = WorkspaceStore()
+    for sid, title in (("ses_aaaaaa111111", "Fix bug"), ("ses_bbbbbb222222", "Fix bug"), ("ses_c", "Other")):
+        store.sessions[sid] = Session(id=sid, title=title)
+    assert session_labels(store) == {"ses_aaaaaa111111": "Fix bug (111111)", "ses_bbbbbb222222": "Fix bug (222222)"}

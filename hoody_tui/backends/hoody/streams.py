@@ -15,12 +15,14 @@ __all__ = ["workspace_events", "message_stream", "cli_agent_stream"]
 
 
 def workspace_events(client: HoodyClient, **options: Any) -> SseStream:
-    """``meta/events``: every event of the workspace, forever, with a resync on each connect."""
+    """``meta/events``: every event of the workspace, forever, with a resync on each connect.
+    A 404 is final: the workspace does not exist there (retrying cannot make it appear)."""
 
     async def path() -> str:
         return await client.workspace_path("meta", "events")
 
     options.setdefault("description", "workspace event stream")
+    options.setdefault("final_on_not_found", True)
     return SseStream(client, path, parse_event, **options)
 
 

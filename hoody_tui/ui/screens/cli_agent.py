@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from ...api.cli_agent import CliAgentComplete, CliAgentProgress, CliAgentSnapshot
@@ -20,7 +21,10 @@ from ...text import neutralise
 from ..format import progress_bar
 from ..messages import ActionDone
 
-__all__ = ["CliAgentScreen", "check_cli_agent_form"]
+__all__ = ["CliAgentScreen", "check_cli_agent_form", "KNOWN_AGENTS"]
+
+KNOWN_AGENTS = ("codex", "claude", "gemini", "opencode")
+"""The CLI agents the API documents (seed 002's delegated agents): offered as you type (→ takes one)."""
 
 
 def check_cli_agent_form(agent: str, prompt: str, timeout: str) -> dict[str, str]:
@@ -82,7 +86,8 @@ class CliAgentScreen(ModalScreen[None]):
             with Vertical(id="cli-form"):
                 with Horizontal(classes="form-row"):
                     yield Label("Agent")
-                    yield Input(placeholder="codex, claude, gemini…", id="cli-agent")
+                    yield Input(placeholder="codex, claude, gemini, opencode", id="cli-agent",
+                                suggester=SuggestFromList(KNOWN_AGENTS, case_sensitive=False))
                     yield Static("", id="cli-agent-error", classes="field-error")
                 yield Label("Prompt")
                 yield TextArea(id="cli-prompt", soft_wrap=True)
@@ -92,7 +97,7 @@ class CliAgentScreen(ModalScreen[None]):
                     yield Input(placeholder="the agent's default", id="cli-model")
                 with Horizontal(classes="form-row"):
                     yield Label("Timeout (s)")
-                    yield Input(placeholder="default", id="cli-timeout", restrict=r"[0-9]*")
+                    yield Input(placeholder="no limit", id="cli-timeout", restrict=r"[0-9]*")
                     yield Static("", id="cli-timeout-error", classes="field-error")
                 yield Checkbox("Allow git (only if the agent permits it)", id="cli-git")
                 yield Button("Start run", id="cli-start", variant="primary")
@@ -172,7 +177,9 @@ class CliAgentScreen(ModalScreen[None]):
         self.job_id = message.job_id
         self.sending = False
         self.query_one("#cli-form").display = False
-        self.query_one("#cli-run").display = True
+        run = self.query_one("#cli-run", VerticalScroll)
+        run.display = True
+        run.focus()  # not a hidden field: the next key is the panel's (Esc closes)
         self.query_one("#cli-keys", Static).update("Esc closes (the run goes on in the background)")
         self.progress(None, f"queued as job {message.job_id}")
 

@@ -15,6 +15,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...core.service import WorkspaceService
 from ...store.changes import Changes
+from ...store.state import WorkspaceStore
 from ...text import neutralise
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
@@ -27,6 +28,15 @@ def view_binding(view: str, key: str, action: str, description: str, tooltip: st
     """A view's Binding with the id ``<view>.<name>`` (remappable from the config file's
     ``[keys]``; ``name`` defaults to the action's) and a tooltip."""
     return Binding(key, action, description, id=f"{view}.{name or action.split('(')[0]}", tooltip=tooltip, show=show)
+
+def session_labels(store: WorkspaceStore) -> dict[str, str]:
+    """Each session's title, with the end of its id where two sessions share a title (so
+    their rows can be told apart); only sessions that need one are in the result."""
+    by_title: dict[str, list[str]] = {}
+    for session in store.sessions.values():
+        by_title.setdefault(session.title or session.id, []).append(session.id)
+    return {sid: f"{title} ({sid[-6:]})" for title, ids in by_title.items() if len(ids) > 1 for sid in ids}
+
 
 Row = tuple[str, Sequence[Any], str]
 """``(key, cells, search_text)`` of one table row."""
@@ -45,6 +55,9 @@ class TableView(Vertical):
     FLEX = ""
     """The column that takes the width left over (at least ``FLEX_MIN``)."""
     FLEX_MIN = 12
+    SHARE: dict[str, float] = {}
+    """Columns that take a share of the width left over beyond ``FLEX_MIN`` (e.g. a
+    session's title beside a command), up to that share, besides ``FLEX``."""
     DROP_ORDER: Sequence[str] = ()
     """Columns to hide, first one first, when the terminal is too narrow for all."""
     EMPTY_TEXT = "Nothing here yet."
@@ -128,9 +141,21 @@ class TableView(Vertical):
                 break
             columns.pop(key, None)
         if self.FLEX in columns:
-            rest = width - needed(columns) + self.FLEX_MIN
-            columns[self.FLEX] = max(self.FLEX_MIN, rest)
+            spare = max(0, width - needed(columns))
+            for key, share in self.SHARE.items():
+                if columns.get(key):
+                    extra = int(spare * share)
+                    columns[key] = (columns[key] or 0) + extra
+                    spare -= extra
+            columns[self.FLEX] = self.FLEX_MIN + spare
         return columns
+
+    def column_width(self, key: str) -> int | None:
+        """The width the column ``key`` has now (``None``: hidden, or not laid out yet)."""
+        for index, width in zip(self._visible, self._current_widths, strict=False):
+            if self.COLUMNS[index][0] == key:
+                return width
+        return None
 
     def _add_columns(self, table: DataTable[Any], widths: dict[str, int | None]) -> None:
         self._visible = [i for i, (key, _, _) in enumerate(self.COLUMNS) if key in widths]
@@ -175,6 +200,10 @@ class TableView(Vertical):
     def title_text(self, shown: int, total: int) -> str:
         return ""
 
+    def empty_text(self) -> str:
+        """What the list says when it has no rows."""
+        return self.EMPTY_TEXT
+
     def hint_text(self) -> str:
         """A line under the table about the selected row (why an action is unavailable)."""
         return ""
@@ -218,6 +247,8 @@ class TableView(Vertical):
         empty = self.query_one(".view-empty", Static)
         if empty.display != (not shown):
             empty.display = not shown
+        if not shown:
+            self._set_line(".view-empty", self.empty_text())
 
     def _set_line(self, selector: str, text: str) -> None:
         """Update a one-line label (the hint hides when empty) only when its text changed:

@@ -32,7 +32,7 @@ from ...core.service import WorkspaceService
 from ...gates.ledger import Decision, DecisionKind, Phase
 from ...gates.risk import Risk, always_breadth, classify
 from ...store.changes import Changes
-from ...text import neutralise, shorten
+from ...text import fit, neutralise, shorten
 from ..format import relative_time
 from ..messages import StreamNotice
 from ..screens.confirm import ConfirmScreen
@@ -41,7 +41,7 @@ from ..theme import theme_color
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
 from ..widgets.gate_detail import GateDetail
-from .base import TableView, view_binding
+from .base import TableView, session_labels, view_binding
 
 __all__ = ["GatesView"]
 
@@ -61,9 +61,10 @@ class GatesView(TableView):
         ("age", "Age", 4),
     )
     FLEX = "detail"
+    SHARE = {"session": 0.35}
     DROP_ORDER = ("agent", "age", "what")
     EMPTY_TEXT = "No agent is waiting for you."
-    ENTER = Binding("enter", "select_cursor", "Allow once / answer", id="gates.enter",
+    ENTER = Binding("enter", "select_cursor", "Allow/answer", id="gates.enter",
                     tooltip="Allow this call once; on a question, open its answers to choose one")
     BINDINGS = [
         _id("y", "decide('once')", "Allow once", "Let the agent run this call once", name="once"),
@@ -188,8 +189,11 @@ class GatesView(TableView):
         self._search[gate.id] = (gate, title, text)
         return text
 
+    _labels: dict[str, str] = {}
+
     def row_order(self) -> list[tuple[str, str]]:
         store = self.store
+        self._labels = session_labels(store)
         order: list[tuple[str, str]] = []
         filtered = self.session_filter
         searching = bool(self.filter_text)
@@ -217,7 +221,8 @@ class GatesView(TableView):
             return ("",) * len(self.COLUMNS)
         session = store.sessions.get(gate.session_id or "")
         stats = store.stats.get(gate.session_id or "")
-        title = (session.title if session else None) or gate.session_id or ""
+        title = self._labels.get(gate.session_id or "") or (session.title if session else None) or gate.session_id or ""
+        title = fit(title, self.column_width("session") or 40)
         created = gate.time.created if gate.time else None
         age = relative_time(created, self.clock()) if created else ""
         agent = shorten((stats.agent if stats else None) or "", 8)
@@ -227,7 +232,7 @@ class GatesView(TableView):
             return (
                 self._kind_cell("permission", gate.id, "warning"),
                 Text("⚠", style=f"bold {theme_color(app, 'error')}") if risk.risky else Text(""),
-                shorten(title, 40),
+                title,
                 agent,
                 shorten(gate.permission or "", 8),
                 shorten(str(detail), 80),
@@ -236,7 +241,7 @@ class GatesView(TableView):
         return (
             self._kind_cell("question", gate.id, "accent"),
             Text(""),
-            shorten(title, 40),
+            title,
             agent,
             "",
             shorten(gate.text, 80),
@@ -439,6 +444,8 @@ class GatesView(TableView):
         patterns = "\n".join(f"  {neutralise(p)}" for p in request.always) or "  (none: this acts like once)"
         risk = self.risk(request)
         question = f"Always allow {neutralise(request.permission or 'this')} in this session for:\n{patterns}"
+        if risk.risky:
+            question = f"⚠ This call is risky: {risk.describe()}.\n\n{question}"
         breadth = always_breadth(request)
         if breadth:
             question += f"\n\nNote: {breadth}."

@@ -19,7 +19,7 @@ from textual.widgets import DataTable
 from ...api.jobs import JOB_RETRYABLE, Job
 from ...core.service import WorkspaceService
 from ...store.changes import Changes
-from ...text import shorten
+from ...text import fit, shorten
 from ..format import STATUS_ICONS, duration, progress_bar, relative_time
 from ..messages import ActionFailed
 from ..theme import STATUS_COLOR, theme_color
@@ -61,6 +61,7 @@ class JobsView(JobActions, TableView):
         ("id", "Job", 14),
     )
     FLEX = "message"
+    SHARE = {"session": 0.3}
     DROP_ORDER = ("group", "id", "retries", "created", "duration", "tool")
     EMPTY_TEXT = "No jobs match."
     ENTER = Binding("enter", "select_cursor", "Details", id="jobs.details", tooltip="Input, live output and every field of the job")
@@ -163,7 +164,7 @@ class JobsView(JobActions, TableView):
         else:
             parts.append("active and recent; 3 from a stream pages a session's whole history")
         if self.marked:
-            parts.append(f"{len(self.marked)} marked")
+            parts.append(f"{len(self.marked)} marked (C cancels them)")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
         return " · ".join(parts)
@@ -245,7 +246,7 @@ class JobsView(JobActions, TableView):
             Text("●", style=f"bold {theme_color(app, 'accent')}") if job.id in self.marked else Text(""),
             Text(f"{STATUS_ICONS.get(status, '?')} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground"))),
             shorten(indent + (job.tool or ""), 12),
-            shorten(session_title, 40),
+            fit(session_title, self.column_width("session") or 40),
             progress_bar(job.percent, 10) if job.percent is not None else "",
             shorten(message, 80),
             relative_time(job.time.created if job.time else None, now),

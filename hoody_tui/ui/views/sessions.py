@@ -10,10 +10,10 @@ from textual.message import Message
 
 from ...api.sessions import Session
 from ...store.changes import Changes
-from ...text import shorten
+from ...text import fit, shorten
 from ..format import STATUS_ICONS, count, money, relative_time
 from ..theme import STATUS_COLOR, theme_color
-from .base import TableView
+from .base import TableView, session_labels
 from .session_actions import SessionActions, offered
 
 __all__ = ["SessionsView"]
@@ -35,6 +35,7 @@ class SessionsView(SessionActions, TableView):
     DROP_ORDER = ("loop", "tokens", "agent", "active", "model")
     EMPTY_TEXT = "No sessions in this workspace yet."
     _depths: dict[str, int] = {}
+    _labels: dict[str, str] = {}
     _placement: dict[str, tuple[str | None, int]] = {}
     ENTER = Binding("enter", "select_cursor", "Open stream", id="sessions.open", tooltip="Watch this session's messages live")
     BINDINGS = [
@@ -53,6 +54,19 @@ class SessionsView(SessionActions, TableView):
 
     def concerns(self, changes: Changes) -> bool:
         return bool(changes.sessions or changes.sessions_removed or changes.gates or changes.loops or changes.resynced)
+
+    listed = False
+    """A listing of the workspace has arrived (until then, an empty list means not connected)."""
+
+    def empty_text(self) -> str:
+        if not self.listed:
+            return "Not connected yet: nothing listed from the server. The status bar says why."
+        return self.EMPTY_TEXT
+
+    def apply_changes(self, changes: Changes) -> None:
+        if changes.resynced:
+            self.listed = True
+        super().apply_changes(changes)
 
     def title_text(self, shown: int, total: int) -> str:
         suffix = f" (filter: {self.filter_text}, {shown} shown)" if self.filter_text else ""
@@ -116,6 +130,7 @@ class SessionsView(SessionActions, TableView):
         store = self.store
         depths = self._depths = {}
         placement = self._placement = {}
+        self._labels = session_labels(store)
         order: list[tuple[str, str]] = []
         for session, depth in self.ordered():
             sid = session.id
@@ -140,9 +155,9 @@ class SessionsView(SessionActions, TableView):
             status = "error"
         icon = STATUS_ICONS.get(status, "?")
         status_cell = Text(f"{icon} {status}", style=theme_color(app, STATUS_COLOR.get(status, "foreground")))
-        title = session.title or sid
+        title = self._labels.get(sid) or session.title or sid
         prefix = "  " * (depth - 1) + "└ " if depth else ""
-        title_cell = Text(prefix + shorten(title, 60 - len(prefix)))
+        title_cell = Text(prefix + fit(title, (self.column_width("title") or 60) - len(prefix)))
         stats = store.stats.get(sid)
         gates = store.gate_count(sid)
         gates_cell = Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text("")

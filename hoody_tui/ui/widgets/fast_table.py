@@ -20,6 +20,7 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets._data_table import RowRenderables
@@ -42,6 +43,13 @@ def as_cell_text(value: Any) -> Text:
 
 class FastTable(DataTable[Any]):
     """DataTable with a direct path for one-line cells (see the module's docstring)."""
+
+    # DataTable's Home/End scroll sideways in a row-cursor table; in every list of ours
+    # they go to the first and the last row, as in k9s and lazygit.
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False, id="list.first", tooltip="Go to the first row"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="list.last", tooltip="Go to the last row"),
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,7 +119,7 @@ class FastTable(DataTable[Any]):
         inner = max(0, width - 2 * pad)
         if text.cell_len > inner:
             text = text.copy()
-            text.truncate(inner, overflow=text.overflow or "fold")
+            text.truncate(inner, overflow="ellipsis")  # a cut cell says so: "…"
         body = list(text.render(console, end=""))
         if text.style:  # Text.render leaves the base style to its caller
             body = list(Segment.apply_style(body, style=console.get_style(text.style)))

@@ -19,29 +19,35 @@ from ...gates.risk import Risk
 from ...gates.rules import matching_rule
 from ...text import neutralise, safe_text
 
-__all__ = ["GateDetail", "edit_diff"]
+__all__ = ["GateDetail", "edit_diff", "input_diff"]
+
+
+def input_diff(source: dict[str, Any], path: str | None = None) -> str | None:
+    """The unified diff an edit tool's input describes (``diff``/``patch``, or its old and
+    new text), or ``None`` when it holds none."""
+    for key in ("diff", "patch"):
+        value = source.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    old = source.get("oldString") or source.get("old_string")
+    new = source.get("newString") or source.get("new_string") or source.get("content")
+    if not isinstance(new, str):
+        return None
+    path = path or source.get("filePath") or source.get("file_path") or source.get("path") or "file"
+    lines = difflib.unified_diff(
+        (old if isinstance(old, str) else "").splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"a/{path}", tofile=f"b/{path}",
+    )
+    return "".join(lines) or None
 
 
 def edit_diff(request: PermissionRequest, tool_input: Any = None) -> str | None:
     """The unified diff an edit would make: from the request's metadata, else built
     from the tool input's old/new text."""
-    meta = request.metadata
-    for key in ("diff", "patch"):
-        value = meta.get(key)
-        if isinstance(value, str) and value.strip():
-            return value
-    for source in (meta, tool_input if isinstance(tool_input, dict) else {}):
-        old = source.get("oldString") or source.get("old_string")
-        new = source.get("newString") or source.get("new_string") or source.get("content")
-        if isinstance(new, str):
-            path = request.filepath or source.get("filePath") or source.get("path") or "file"
-            lines = difflib.unified_diff(
-                (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"a/{path}", tofile=f"b/{path}",
-            )
-            text = "".join(lines)
-            if text:
-                return text
+    for source in (request.metadata, tool_input if isinstance(tool_input, dict) else {}):
+        diff = input_diff(source, request.filepath)
+        if diff:
+            return diff
     return None
 
 

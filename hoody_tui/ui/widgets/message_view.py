@@ -26,6 +26,7 @@ from ...api.messages import (
 from ...store.state import MessageEntry
 from ...text import neutralise, shorten
 from ..format import STATUS_ICONS, count, duration, money
+from .gate_detail import input_diff
 
 __all__ = ["MessageList", "MessageBlock", "tool_summary"]
 
@@ -61,10 +62,31 @@ def tool_summary(part: ToolPart) -> str:
     return shorten(f"{icon} {part.tool or 'tool'}  {title or ''}  {took}".rstrip(), 100)
 
 
+DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "magenta"), ("+", "green"), ("-", "red"))
+
+
+def diff_text(diff: str) -> Text:
+    """A unified diff, coloured line by line as the gate pane shows it (inert text)."""
+    text = Text()
+    for line in neutralise(diff).splitlines():
+        style = next((s for prefix, s in DIFF_STYLES if line.startswith(prefix)), "")
+        text.append(line + "\n", style=style)
+    return text
+
+
 def _tool_body(part: ToolPart) -> Text:
     state = part.state
     text = Text()
-    if state.input is not None:
+    diff = input_diff(state.input) if isinstance(state.input, dict) else None
+    if diff:
+        # An edit: its file and its diff, as the gate pane shows them (not the raw JSON).
+        path = state.input.get("filePath") or state.input.get("file_path") or state.input.get("path")
+        if isinstance(path, str):
+            text.append("file  ", style="bold")
+            text.append(neutralise(path) + "\n")
+        text.append("diff\n", style="bold")
+        text.append_text(diff_text(diff))
+    elif state.input is not None:
         text.append("input\n", style="bold")
         try:
             rendered = json.dumps(state.input, indent=2, ensure_ascii=False)
