@@ -28,6 +28,7 @@ from ..gates.audit import AuditLog
 from ..gates.ledger import Decision, Ledger
 from ..store.changes import Changes, Gate
 from ..store.state import Snapshot, WorkspaceStore
+from ..text import shorten
 from .backend import Backend, Capabilities, JobStatusFilter, Unsupported
 from .decisions import DecisionResult, GateDesk
 from .publications import GatesArrived, Publication, Publish, StoreUpdated
@@ -241,8 +242,7 @@ class WorkspaceService:
 
     def session_title(self, session_id: str, limit: int = 60) -> str:
         session = self.store.sessions.get(session_id)
-        title = (session.title if session else None) or session_id
-        return title if len(title) <= limit else title[: limit - 1] + "…"
+        return shorten((session.title if session else None) or session_id, limit)
 
     # --- jobs ----------------------------------------------------------------------------
 

@@ -24,15 +24,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
 from ..core.backend import Backend
-from ..core.publications import (
-    ConnectionUpdated,
-    GatesArrived,
-    Notice,
-    Publication,
-    Severity,
-    StoreUpdated,
-    StreamCounts,
-)
+from ..core.publications import Publication, Severity
 from ..core.service import WorkspaceService
 from ..diagnostics import Redactor, crash_line
 from ..gates.audit import AuditLog
@@ -188,16 +180,7 @@ class HoodyApp(App[int]):
 
     def _bridge(self, publication: Publication) -> None:
         """Each publication of the service becomes the Message the widgets handle."""
-        if isinstance(publication, StoreUpdated):
-            self.post_message(M.StoreChanged(publication.changes))
-        elif isinstance(publication, ConnectionUpdated):
-            self.post_message(M.ConnectionChanged(publication.state))
-        elif isinstance(publication, GatesArrived):
-            self.post_message(M.GatesArrived(publication.gates, listed=publication.listed))
-        elif isinstance(publication, Notice):
-            self.post_message(M.StreamNotice(publication.text, severity=publication.severity, topic=publication.topic))
-        elif isinstance(publication, StreamCounts):
-            self.post_message(M.StreamCounts(publication.malformed, publication.reconnects))
+        self.post_message(M.from_publication(publication))
 
     def on_connection_changed(self, message: M.ConnectionChanged) -> None:
         if not self.status_bar.is_mounted:

@@ -12,11 +12,26 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..core.publications import Severity
+from ..core.publications import (
+    ConnectionUpdated,
+    Notice,
+    Publication,
+    Severity,
+    StoreUpdated,
+)
+from ..core.publications import (
+    GatesArrived as GatesArrivedPublication,
+)
+from ..core.publications import (
+    StreamCounts as StreamCountsPublication,
+)
 from ..events.items import ConnectionState
 from ..store.changes import Changes, Gate
 
-__all__ = ["ConnectionChanged", "StoreChanged", "StreamNotice", "GatesArrived", "StreamCounts", "ActionDone", "ActionFailed"]
+__all__ = [
+    "ConnectionChanged", "StoreChanged", "StreamNotice", "GatesArrived", "StreamCounts", "ActionDone", "ActionFailed",
+    "from_publication",
+]
 
 
 class ConnectionChanged(Message):
@@ -100,3 +115,18 @@ class ActionFailed(Message):
         super().__init__()
         self.action = action
         self.text = text
+
+
+def from_publication(publication: Publication) -> Message:
+    """The Message the widgets handle for one of the workspace service's publications."""
+    if isinstance(publication, StoreUpdated):
+        return StoreChanged(publication.changes)
+    if isinstance(publication, ConnectionUpdated):
+        return ConnectionChanged(publication.state)
+    if isinstance(publication, GatesArrivedPublication):
+        return GatesArrived(publication.gates, listed=publication.listed)
+    if isinstance(publication, StreamCountsPublication):
+        return StreamCounts(publication.malformed, publication.reconnects)
+    if isinstance(publication, Notice):
+        return StreamNotice(publication.text, severity=publication.severity, topic=publication.topic)
+    raise TypeError(f"not a publication: {publication!r}")
