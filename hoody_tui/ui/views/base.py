@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
@@ -28,6 +29,12 @@ def view_binding(view: str, key: str, action: str, description: str, tooltip: st
     """A view's Binding with the id ``<view>.<name>`` (remappable from the config file's
     ``[keys]``; ``name`` defaults to the action's) and a tooltip."""
     return Binding(key, action, description, id=f"{view}.{name or action.split('(')[0]}", tooltip=tooltip, show=show)
+
+if TYPE_CHECKING:  # what a view's mixin (session actions, job actions) is mixed into
+    WidgetMixin = Widget
+else:
+    WidgetMixin = object
+
 
 def session_labels(store: WorkspaceStore) -> dict[str, str]:
     """Each session's title, with the end of its id where two sessions share a title (so

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from textual import work
-from textual.widget import Widget
 
 from ...api.jobs import Job
 from ...core.service import ActionResult, WorkspaceService
 from ...text import shorten
 from ..messages import ActionDone, ActionFailed
 from ..screens.confirm import ConfirmScreen
+from .base import WidgetMixin
 
 __all__ = ["JobActions", "describe_job"]
 
@@ -36,13 +35,7 @@ def describe_job(job: Job, service: WorkspaceService) -> str:
     return f"{text} ({job.id}){session}"
 
 
-if TYPE_CHECKING:  # what the mixin is mixed into
-    _Base = Widget
-else:
-    _Base = object
-
-
-class JobActions(_Base):
+class JobActions(WidgetMixin):
     """A mixin for a widget or screen with a ``service``."""
 
     service: WorkspaceService

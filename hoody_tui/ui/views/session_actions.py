@@ -7,12 +7,11 @@ Actions the server cannot do (its backend's capabilities) are not offered at all
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.message import Message
-from textual.widget import Widget
 
 from ...core.backend import Capabilities
 from ...core.service import WorkspaceService
@@ -20,6 +19,7 @@ from ...text import neutralise
 from ..messages import ActionDone, ActionFailed
 from ..screens.confirm import ConfirmScreen
 from ..screens.details import DetailsScreen
+from .base import WidgetMixin
 
 __all__ = ["SessionActions", "SESSION_ACTIONS", "offered"]
 
@@ -39,13 +39,7 @@ def offered(action: str, capabilities: Capabilities) -> bool:
     }.get(action, True)
 
 
-if TYPE_CHECKING:  # what the mixin is mixed into
-    _Base = Widget
-else:
-    _Base = object
-
-
-class SessionActions(_Base):
+class SessionActions(WidgetMixin):
     """A mixin for a view with a ``service``: :meth:`session_action` carries one out."""
 
     service: WorkspaceService
