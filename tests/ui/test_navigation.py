@@ -423,3 +423,36 @@ def test_light_theme_text_colours_are_readable_on_its_background():
         assert _contrast(Color.parse(theme_color(app, name)), background) >= 4.5, name
     app.theme = "textual-dark"
     assert theme_color(app, "success") == Color.parse(app.theme_variables["success"]).hex6  # dark: unchanged
+
+
+async def test_the_cursor_stays_on_its_row_when_rows_arrive_above_it():
+    """Issue 13.9: live rows added above the cursor (a new session, newest first; a job
+    that sorts before it) must not move the selection to another row."""
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        view = app.sessions_view
+        view.table.move_cursor(row=view._keys.index("s1"))
+        await pilot.pause()
+        assert view.selected_key == "s1"
+        for n in range(3):
+            app.post_message(StoreChanged(app.store.apply_many([ev(
+                "session.created", info={"id": f"new{n}", "title": f"New {n}", "time": {"created": NOW * 1000 + n}})])))
+            await pilot.pause()
+            assert view._keys[0] == f"new{n}" and view.selected_key == "s1"
+        await pilot.press("3")
+        await pilot.press("o")  # jobs by status: a running job sorts first
+        jobs = app.jobs_view
+        await pilot.pause()
+        assert jobs.sort == "status" and len(jobs._keys) >= 2
+        jobs.table.move_cursor(row=len(jobs._keys) - 1)
+        await pilot.pause()
+        kept = jobs.selected_key
+        app.post_message(StoreChanged(app.store.apply_many([ev(
+            "job.updated", job={"id": "job_new", "sessionID": "s1", "status": "running", "tool": "bash",
+                                "time": {"created": NOW * 1000}})])))
+        await pilot.pause()
+        assert "job_new" in jobs._keys and jobs._keys.index("job_new") < jobs._keys.index(kept)
+        assert jobs.selected_key == kept
