@@ -456,3 +456,58 @@ async def test_the_cursor_stays_on_its_row_when_rows_arrive_above_it():
         await pilot.pause()
         assert "job_new" in jobs._keys and jobs._keys.index("job_new") < jobs._keys.index(kept)
         assert jobs.selected_key == kept
+
+
+async def test_at_80_columns_the_header_keeps_the_gate_count_and_the_footer_help_and_quit():
+    """Issue 13.4/13.5: at 80x24 the header dropped the gate count ('g 00:11:26') and the
+    footer was cut ('3 J▏^p palette'): the clock and the workspace id give way first, and
+    ? and q are always in the footer, in every view."""
+    from hoody_tui.launch import hoody_app
+
+    app = hoody_app("http://127.0.0.1:9", "252d0c88c9b77b975f2d5a3d", server_label="demo", view_refresh=0,
+                    start_worker=False, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await load(app, pilot)
+        app.post_message(ConnectionChanged(ConnectionState("live")))
+        await pilot.pause()
+        bar = app.status_bar
+        shown = [label for label in bar.query(Static) if label.display]
+        assert sum(label.region.width for label in shown) <= 80
+        gates = bar.query_one("#sb-gates", Static)
+        assert gates.display and str(gates.render()) == "gates 3" and gates.region.right <= 80
+        assert not bar.query_one("#sb-clock", Static).display
+        for key in "1234":
+            await pilot.press(key)
+            await pilot.pause()
+            keys = [footer_key.description for footer_key in app.screen.query("FooterKey") if footer_key.display]
+            assert "Help" in keys and "Quit" in keys, (key, keys)
+            assert sum(k.region.width for k in app.screen.query("FooterKey")) <= 80
+
+
+async def test_an_aborted_turn_is_said_as_aborted_not_as_an_error():
+    """Issue 13.14: the turn the user aborted came back as 'Error … The operation was aborted'."""
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        app.post_message(StoreChanged(app.store.apply_many([ev(
+            "session.error", sessionID="s1", error={"name": "MessageAbortedError",
+                                                    "data": {"message": "The operation was aborted."}})])))
+        await pilot.pause()
+        last = app.notices[-1]
+        assert last.text == "Aborted: the turn of “Fix the login bug” was stopped." and last.severity == "information"
+
+
+async def test_a_job_that_has_ended_cannot_be_marked_for_a_bulk_cancel():
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        jobs = app.jobs_view
+        jobs.table.move_cursor(row=jobs._keys.index("job_2"))  # failed
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        assert not jobs.marked and "already ended" in app.notices[-1].text

@@ -641,12 +641,13 @@ def refserver():
     server.stop()
 
 
+@pytest.mark.parametrize("where", ["sessions", "stream"])  # issue 13.11: the stream view has them too
 @pytest.mark.parametrize("key,kind,must_show", [
     ("t", "Todo", ("TODO", "PRIO")),
     ("d", "Diff", ("DFILE",)),
     ("s", "Summary", ("T9",)),
 ])
-async def test_details_screens_show_server_text_inert(refserver, key, kind, must_show):
+async def test_details_screens_show_server_text_inert(refserver, key, kind, must_show, where):
     server = refserver
     session = server.call(server.state.create_session, H("T9"))
     sid = session["id"]
@@ -660,6 +661,9 @@ async def test_details_screens_show_server_text_inert(refserver, key, kind, must
     app = hoody_app(server.url, server.workspace, server_label="demo", bell=False, gate_notices=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: sid in app.sessions_view._keys, "session listed")
+        if where == "stream":
+            app.open_stream(sid)
+            await settle(pilot, lambda: app.current_view == "stream", "the stream open")
         await pilot.press(key)
         await settle(pilot, lambda: isinstance(app.screen, DetailsScreen), f"{kind} open")
         assert_inert(app, f"{kind} of", *must_show)
