@@ -482,6 +482,8 @@ async def test_at_80_columns_the_header_keeps_the_gate_count_and_the_footer_help
             keys = [footer_key.description for footer_key in app.screen.query("FooterKey") if footer_key.display]
             assert "Help" in keys and "Quit" in keys, (key, keys)
             assert sum(k.region.width for k in app.screen.query("FooterKey")) <= 80
+            if key == "4":  # every deciding key of the gates view, before any app key
+                assert keys[:4] == ["Allow once", "Always", "Reject", "Reject+msg"], keys
 
 
 async def test_an_aborted_turn_is_said_as_aborted_not_as_an_error():

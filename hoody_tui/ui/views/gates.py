@@ -64,7 +64,9 @@ class GatesView(TableView):
     SHARE = {"session": 0.35}
     DROP_ORDER = ("agent", "age", "what")
     EMPTY_TEXT = "No agent is waiting for you."
-    ENTER = Binding("enter", "select_cursor", "Allow/answer", id="gates.enter",
+    # Not in the footer (y says the same for a permission, and the footer is narrow at 80
+    # columns); the help lists it, and the question pane says what Enter does.
+    ENTER = Binding("enter", "select_cursor", "Allow/answer", id="gates.enter", show=False,
                     tooltip="Allow this call once; on a question, open its answers to choose one")
     BINDINGS = [
         _id("y", "decide('once')", "Allow once", "Let the agent run this call once", name="once"),

@@ -72,11 +72,17 @@ class KeysFooter(Footer):
         width = (self.size.width or self.app.size.width) - PALETTE_WIDTH
         budget = width - sum(self._width_of(binding) for binding, _, _ in always)
         kept = []
+        skipped_rank: int | None = None
         for item in others:
+            rank = _rank(item[0])
+            if skipped_rank is not None and rank > skipped_rank:
+                break  # a more important key did not fit: a less important one must not take its place
             need = self._width_of(item[0])
             if need <= budget:
                 kept.append(item)
                 budget -= need
+            elif skipped_rank is None:
+                skipped_rank = rank
         return kept + sorted(always, key=lambda item: ALWAYS.index(item[0].id or ""))
 
     def _forget_old_keys(self) -> None:
