@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,12 +76,38 @@ def main() -> int:
     paths: list[Path] = []
     for theme in themes:
         paths += asyncio.run(capture(theme, out, (120, 36), args.settle))
-    converter = shutil.which("rsvg-convert")
     for path in paths:
         print(path.relative_to(ROOT))
-        if converter:
-            subprocess.run([converter, str(path), "-o", str(path.with_suffix(".png"))], check=True)
+        to_png(path)
     return 0
+
+
+def to_png(svg: Path) -> None:
+    """A PNG of ``svg`` as a browser draws it (Chromium, headless), else rsvg-convert's.
+
+    rsvg-convert drops the no-break spaces a Textual SVG starts a styled run with: the
+    selected row and indented lines were drawn one column to the left in its PNGs,
+    where a browser (and the terminal) has them aligned."""
+    png = svg.with_suffix(".png")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        width, height = _svg_size(svg)
+        with tempfile.TemporaryDirectory() as profile:
+            subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                            f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={width},{height}",
+                            "--hide-scrollbars", "--default-background-color=00000000", svg.resolve().as_uri()],
+                           check=True, capture_output=True, timeout=120)
+        return
+    converter = shutil.which("rsvg-convert")
+    if converter:
+        subprocess.run([converter, str(svg), "-o", str(png)], check=True)
+
+
+def _svg_size(svg: Path) -> tuple[int, int]:
+    head = svg.read_text(encoding="utf-8")[:2000]
+    match = re.search(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"', head)
+    return (round(float(match.group(1))), round(float(match.group(2)))) if match else (1500, 950)
 
 
 if __name__ == "__main__":
