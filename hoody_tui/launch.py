@@ -33,12 +33,11 @@ def hoody_app(
 ) -> HoodyApp:
     """The app over the hoody workspace API at ``url``/``workspace`` (or over ``client``);
     ``options`` are :class:`~hoody_tui.ui.app.AppOptions` fields."""
+    from .backends import Connection, create
     from .backends.hoody import HoodyBackend
-    from .backends.hoody import HoodyClient as Client
     from .ui.app import AppOptions, HoodyApp
 
-    client = client or Client(url, workspace, token, api_prefix=api_prefix, verify=not insecure)
+    backend = HoodyBackend(client) if client else create(Connection(url, workspace, token, insecure, api_prefix, "hoody"))
     cls = app_class or HoodyApp
     options.setdefault("secrets", (token,) if token else ())
-    return cls(AppOptions(insecure=insecure, **options), backend=HoodyBackend(client), clock=clock,
-               start_worker=start_worker)
+    return cls(AppOptions(insecure=insecure, **options), backend=backend, clock=clock, start_worker=start_worker)

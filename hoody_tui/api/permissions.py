@@ -98,6 +98,12 @@ class PermissionRequest(ApiModel):
         return value if isinstance(value, str) else None
 
     @property
+    def subject(self) -> str:
+        """What the call acts on, in a few words: its command, file, URL or patterns."""
+        url = self.metadata.get("url")
+        return self.command or self.filepath or (url if isinstance(url, str) else "") or ", ".join(self.patterns)
+
+    @property
     def created_ms(self) -> int | None:
         return self.time.created if self.time else None
 

@@ -67,8 +67,7 @@ class DecisionResult:
 def describe_gate(gate: Gate, limit: int = 80) -> str:
     """A gate in a few words: ``bash: rm -rf build``, ``question: Which db?``."""
     if isinstance(gate, PermissionRequest):
-        what = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns)
-        return shorten(f"{gate.permission or 'permission'}: {what}", limit)
+        return shorten(f"{gate.permission or 'permission'}: {gate.subject}", limit)
     return shorten(f"question: {gate.text}", limit)
 
 
@@ -102,11 +101,10 @@ class GateDesk:
         gate_id = decision.gate_id
         if self.ledger.locked(gate_id):
             return DecisionResult("busy", "A decision for this gate is already on its way.")
-        gate = self.store.permissions.get(gate_id) or self.store.questions.get(gate_id)
+        gate = self.store.gate(gate_id)
         if gate is None:
             return DecisionResult("gone", "That gate is gone: it was decided elsewhere.")
-        if not self.ledger.begin(decision):  # pragma: no cover - locked() was checked just above
-            return DecisionResult("busy", "A decision for this gate is already on its way.")
+        self.ledger.begin(decision)  # not locked (checked above): this claims the gate
         self.publish(StoreUpdated(_touched(gate)))  # its row says "sending…"
         try:
             await self._send(decision, gate)
@@ -166,7 +164,7 @@ class GateDesk:
         it, and say how each ended (``gone``: the gates that listing no longer had)."""
         decisions = self.ledger.checking()
         for gate_id, outcome in self.ledger.resynced(pending).items():
-            gate = self.store.permissions.get(gate_id) or self.store.questions.get(gate_id)
+            gate = self.store.gate(gate_id)
             if gate is None and gone and gate_id in gone:
                 gate = gone[gate_id].gate
             if outcome is Outcome.DONE:

@@ -81,7 +81,7 @@ class _Arrivals:
         for gate_id in changes.permissions | changes.questions:
             if gate_id in known:
                 continue
-            gate = store.permissions.get(gate_id) or store.questions.get(gate_id)
+            gate = store.gate(gate_id)
             if gate is not None:
                 new.append(gate)
         new.sort(key=lambda g: store.gate_seq.get(g.id, 0))

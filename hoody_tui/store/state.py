@@ -282,6 +282,10 @@ class WorkspaceStore:
         self._drop_gate(self.questions, gate_id, changes.questions_removed)
         return changes
 
+    def gate(self, gate_id: str) -> PermissionRequest | Question | None:
+        """The pending gate ``gate_id``, a permission request or a question."""
+        return self.permissions.get(gate_id) or self.questions.get(gate_id)
+
     def gates_in_order(self) -> list[PermissionRequest | Question]:
         """Every pending gate, oldest first: in the order first seen (listings come oldest first)."""
         gates: list[PermissionRequest | Question] = [*self.permissions.values(), *self.questions.values()]

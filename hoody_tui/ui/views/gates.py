@@ -184,7 +184,7 @@ class GatesView(TableView):
         if cached is not None and cached[0] is gate and cached[1] == title:
             return cached[2]
         if isinstance(gate, PermissionRequest):
-            detail = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns) or ""
+            detail = gate.subject
             text = f"permission {title} {gate.permission} {detail} {self.risk(gate).describe()}".lower()
         else:
             text = f"question {title} {gate.text}".lower()
@@ -218,7 +218,7 @@ class GatesView(TableView):
     def row_cells(self, key: str) -> tuple[Any, ...]:
         store = self.store
         app = self.app
-        gate = store.permissions.get(key) or store.questions.get(key)
+        gate = store.gate(key)
         if gate is None:
             return ("",) * len(self.COLUMNS)
         session = store.sessions.get(gate.session_id or "")
@@ -230,14 +230,14 @@ class GatesView(TableView):
         agent = shorten((stats.agent if stats else None) or "", 8)
         if isinstance(gate, PermissionRequest):
             risk = self.risk(gate)
-            detail = gate.command or gate.filepath or gate.metadata.get("url") or ", ".join(gate.patterns) or ""
+            detail = gate.subject
             return (
                 self._kind_cell("permission", gate.id, "warning"),
                 Text("⚠", style=f"bold {theme_color(app, 'error')}") if risk.risky else Text(""),
                 title,
                 agent,
                 shorten(gate.permission or "", 8),
-                shorten(str(detail), 80),
+                shorten(detail, 80),
                 age,
             )
         return (
@@ -391,7 +391,7 @@ class GatesView(TableView):
         gate_id = self.detail.gate_id
         if gate_id is None:
             return None
-        return self.store.permissions.get(gate_id) or self.store.questions.get(gate_id)
+        return self.store.gate(gate_id)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

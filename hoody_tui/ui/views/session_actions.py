@@ -7,14 +7,16 @@ Actions the server cannot do (its backend's capabilities) are not offered at all
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.message import Message
 
+from ...api.sessions import FileDiff, SessionSummary, Todo
 from ...core.backend import Capabilities
-from ...core.service import WorkspaceService
+from ...core.service import ActionResult, WorkspaceService
 from ...text import neutralise
 from ..messages import ActionDone, ActionFailed
 from ..screens.confirm import ConfirmScreen
@@ -89,42 +91,50 @@ class SessionActions(WidgetMixin):
 
     @work(group="session-details", exclusive=True)
     async def load_details(self, kind: str, session_id: str, title: str) -> None:
-        body = Text()
         service = self.service
+        result: ActionResult[Any]
         if kind == "todo":
-            todos = await service.todo(session_id)
-            if not todos.ok or todos.value is None:
-                self.post_message(ActionFailed(kind, todos.text))
-                return
-            for todo in todos.value:
-                mark = {"completed": "✓", "in_progress": "▶", "cancelled": "⊘"}.get(todo.status or "", "○")
-                body.append(f"{mark} {neutralise(todo.content or '')}")
-                if todo.priority:
-                    body.append(f"  ({todo.priority})", style="dim")
-                body.append("\n")
-            if not todos.value:
-                body.append("No todo items.")
+            result = await service.todo(session_id)
         elif kind == "diff":
-            files = await service.diff(session_id)
-            if not files.ok or files.value is None:
-                self.post_message(ActionFailed(kind, files.text))
-                return
-            for diff in files.value:
-                body.append(neutralise(diff.file or "?"), style="bold")
-                body.append(f"  +{diff.additions or 0} -{diff.deletions or 0}\n")
-            if not files.value:
-                body.append("No changes.")
+            result = await service.diff(session_id)
         else:
-            summary = await service.summary(session_id)
-            if not summary.ok or summary.value is None:
-                self.post_message(ActionFailed(kind, summary.text))
-                return
-            fields: dict[str, Any] = summary.value.to_json_dict()
-            for key, value in fields.items():
-                body.append(f"{key}: ", style="bold")
-                body.append(neutralise(str(value)) + "\n")
+            result = await service.summary(session_id)
+        if not result.ok or result.value is None:
+            self.post_message(ActionFailed(kind, result.text))
+            return
+        body = _FORMATS.get(kind, _summary_text)(result.value)
         self.post_message(self.DetailsReady(f"{kind.capitalize()} of “{title}”", body))
 
     def on_session_actions_details_ready(self, message: DetailsReady) -> None:
         message.stop()
         self.app.push_screen(DetailsScreen(message.title, message.body))
+
+
+def _todo_text(todos: list[Todo]) -> Text:
+    body = Text()
+    for todo in todos:
+        mark = {"completed": "✓", "in_progress": "▶", "cancelled": "⊘"}.get(todo.status or "", "○")
+        body.append(f"{mark} {neutralise(todo.content or '')}")
+        if todo.priority:
+            body.append(f"  ({todo.priority})", style="dim")
+        body.append("\n")
+    return body if todos else Text("No todo items.")
+
+
+def _diff_text(files: list[FileDiff]) -> Text:
+    body = Text()
+    for diff in files:
+        body.append(neutralise(diff.file or "?"), style="bold")
+        body.append(f"  +{diff.additions or 0} -{diff.deletions or 0}\n")
+    return body if files else Text("No changes.")
+
+
+def _summary_text(summary: SessionSummary) -> Text:
+    body = Text()
+    for key, value in summary.to_json_dict().items():
+        body.append(f"{key}: ", style="bold")
+        body.append(neutralise(str(value)) + "\n")
+    return body
+
+
+_FORMATS: dict[str, Callable[[Any], Text]] = {"todo": _todo_text, "diff": _diff_text, "summary": _summary_text}

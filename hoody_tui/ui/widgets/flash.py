@@ -8,7 +8,6 @@ stays for its timeout (errors longer), then the line hides.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -16,7 +15,6 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from ...core.publications import Severity
-from ...text import one_line
 
 __all__ = ["FlashLine", "FlashEntry", "TIMEOUTS"]
 
@@ -44,11 +42,6 @@ class FlashLine(Static):
         self._timer: Timer | None = None
         self.current: FlashEntry | None = None
         self.display = False
-
-    def flash(self, text: str, *, severity: Severity = "information", title: str = "",
-              timeout: float | None = None) -> None:
-        """Show ``text`` (one line, shown literally: never markup) in place of any notice."""
-        self.show(FlashEntry(one_line(text), severity, one_line(title), time.time()), timeout)
 
     def show(self, entry: FlashEntry, timeout: float | None = None) -> None:
         self.current = entry

@@ -89,10 +89,9 @@ class KeysFooter(Footer):
         watchers = getattr(self, "__watchers", None)
         if not watchers:
             return
-        for name, registered in watchers.items():
+        for registered in watchers.values():
             registered[:] = [(node, callback) for node, callback in registered
                              if node.is_attached and not getattr(node, "_closing", False)]
-            watchers[name] = registered
 
     def on_resize(self) -> None:
         if self._bindings_ready and self.is_attached:
