@@ -8,8 +8,10 @@ on :class:`HttpSource`, the little it needs of a client, not on a client class.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
+import logging
 import socket
 import ssl
 from collections.abc import Generator
@@ -34,7 +36,10 @@ __all__ = [
     "parse_models",
     "payload_error",
     "check_body",
+    "send",
 ]
+
+log = logging.getLogger("hoody_tui.api")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -172,3 +177,49 @@ def check_body(schema: type[ApiModel], context: str, /, **values: Any) -> dict[s
         )
         raise E.Invalid("; ".join(str(f) for f in fields), status=0, field_errors=fields, context=context) from None
     return body
+
+
+async def send(
+    http: httpx.AsyncClient,
+    method: str,
+    path: str,
+    *,
+    context: str,
+    origin: str,
+    json_body: Any = None,
+    params: dict[str, Any] | None = None,
+    retries: int = 0,
+    retry_delay: float = 0.25,
+    authenticated: bool = True,
+) -> Any:
+    """Send one request over ``http`` and return its decoded JSON (``None`` for an empty body).
+
+    ``retries`` more attempts follow a dropped connection or a 5xx, with a growing pause:
+    give them only to a request that is safe to repeat (a GET), never to a decision.
+    ``params`` whose value is ``None`` are left out. ``origin`` names the server in errors.
+    """
+    clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+    attempts = 1 + max(0, retries)
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
+        try:
+            kwargs: dict[str, Any] = {"params": clean_params or None}
+            if json_body is not None:
+                kwargs["json"] = json_body
+            if not authenticated:
+                kwargs["auth"] = None
+            response = await http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            error = describe_transport_error(exc, origin)
+            error.context = context
+            if last:
+                raise error from None
+            log.debug("%s %s failed (%s), retrying", method, path, error.message)
+            await asyncio.sleep(retry_delay * (3**attempt))
+            continue
+        if response.status_code >= 500 and not last:
+            log.debug("%s %s answered %s, retrying", method, path, response.status_code)
+            await asyncio.sleep(retry_delay * (3**attempt))
+            continue
+        return decode_response(response, context)
+    raise AssertionError("unreachable")  # pragma: no cover

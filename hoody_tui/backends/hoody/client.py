@@ -46,6 +46,7 @@ from ...api.transport import (
     parse_model,
     parse_models,
     payload_error,
+    send,
 )
 from ...api.transport import segment as _seg
 from ...events.sse import SseStream
@@ -187,32 +188,11 @@ class HoodyClient:
         authenticated: bool = True,
     ) -> Any:
         """Send one request and return its decoded JSON (``None`` for an empty body)."""
-        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
-        attempts = 1 + (self.get_retries if method == "GET" else 0)
-        url = self.base_url
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                kwargs: dict[str, Any] = {"params": clean_params or None}
-                if json_body is not None:
-                    kwargs["json"] = json_body
-                if not authenticated:
-                    kwargs["auth"] = None
-                response = await self._http.request(method, path, **kwargs)
-            except httpx.HTTPError as exc:
-                error = describe_transport_error(exc, url)
-                error.context = context
-                if last:
-                    raise error from None
-                log.debug("%s %s failed (%s), retrying", method, path, error.message)
-                await asyncio.sleep(self.retry_delay * (3**attempt))
-                continue
-            if response.status_code >= 500 and not last:
-                log.debug("%s %s answered %s, retrying", method, path, response.status_code)
-                await asyncio.sleep(self.retry_delay * (3**attempt))
-                continue
-            return self._decode(response, context)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await send(
+            self._http, method, path, context=context, origin=self.base_url, json_body=json_body, params=params,
+            retries=self.get_retries if method == "GET" else 0, retry_delay=self.retry_delay,
+            authenticated=authenticated,
+        )
 
     _decode = staticmethod(decode_response)
     _model = staticmethod(parse_model)
