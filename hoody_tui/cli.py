@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import KINDS, Connection, connect
+from .backends import KINDS, NEEDS_WORKSPACE, Connection, MissingWorkspace, connect
 from .config import (
     ConfigError,
     Profile,
@@ -55,23 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         allow_abbrev=False,  # `--token x` must not silently mean `--token-file x`
-        description="Terminal dashboard for a hoody-agent workspace: sessions, live streams, jobs, loops and gates.",
+        description=("Terminal dashboard for AI agent servers (a hoody-agent workspace, or opencode serve): "
+                     "sessions, live streams, jobs, loops and gates."),
         epilog=(
-            "Environment: HOODY_URL, HOODY_WORKSPACE, HOODY_TOKEN. "
+            "Environment: HOODY_URL, HOODY_WORKSPACE, HOODY_TOKEN (an opencode server's password: also "
+            "OPENCODE_SERVER_PASSWORD, user OPENCODE_SERVER_USERNAME or opencode). "
             "Try `hoody-tui --demo` to see it with the bundled reference server."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--url", help="server URL, e.g. https://api.hoody.com (env HOODY_URL)")
-    parser.add_argument("--workspace", help="workspace id (env HOODY_WORKSPACE)")
+    parser.add_argument(
+        "--workspace",
+        help="workspace id (env HOODY_WORKSPACE); for opencode, the project directory (default: the server's own)",
+    )
     parser.add_argument(
         "--token-file", type=Path, metavar="PATH",
-        help="read the bearer token from this file (else env HOODY_TOKEN)",
+        help="read the bearer token (opencode: the server password) from this file (else env HOODY_TOKEN)",
     )
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     parser.add_argument(
         "--backend", choices=KINDS, default=None,
-        help="the kind of server: hoody (the workspace API), or auto (the default) to ask the server",
+        help="the kind of server: hoody (the workspace API), opencode (opencode serve), or auto (the default) "
+             "to ask the server",
     )
     parser.add_argument("--profile", help="a profile of the config file (env HOODY_PROFILE)")
     parser.add_argument(
@@ -121,9 +128,14 @@ def resolve_target(args: argparse.Namespace) -> Target:
     profile = config.profiles.get(profile_name or "", Profile())
     url = (args.url or env.url or profile.url or "").strip()
     workspace = (args.workspace or env.workspace or profile.workspace or "").strip()
+    backend = args.backend or profile.backend or "auto"
+    if backend not in KINDS:
+        raise UsageError(f"unknown backend {backend!r} in the profile (known: {', '.join(KINDS)})")
+    # Without a URL, name the workspace too (most servers need one); with one, a server
+    # that turns out to need a workspace says so once it is known (MissingWorkspace).
     missing = [
         name for name, value in (("HOODY_URL (or --url)", url), ("HOODY_WORKSPACE (or --workspace)", workspace))
-        if not value
+        if not value and (name.startswith("HOODY_URL") or not url or backend in NEEDS_WORKSPACE)
     ]
     if missing:
         raise UsageError(
@@ -144,6 +156,9 @@ def resolve_target(args: argparse.Namespace) -> Target:
         warning = private_file_warning(path)
         if warning:
             print(f"{PROG}: {warning} (it holds a token)", file=sys.stderr)
+    elif backend in ("opencode", "auto") and os.environ.get("OPENCODE_SERVER_PASSWORD", "").strip():
+        # An opencode user's own variable: the password the server was started with.
+        token = os.environ["OPENCODE_SERVER_PASSWORD"].strip()
     else:
         token = None
     for token_path in (args.token_file, profile.token_file):
@@ -151,9 +166,6 @@ def resolve_target(args: argparse.Namespace) -> Target:
             warning = private_file_warning(token_path.expanduser())
             if warning:
                 print(f"{PROG}: {warning}", file=sys.stderr)
-    backend = args.backend or profile.backend or "auto"
-    if backend not in KINDS:
-        raise UsageError(f"unknown backend {backend!r} in the profile (known: {', '.join(KINDS)})")
     return Target(
         url, workspace, token, bool(args.insecure or profile.insecure),
         args.api_prefix or profile.api_prefix or "/api/v1",
@@ -199,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"unknown theme {target.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
         app.run()
         return app.return_code or 0
-    except UsageError as exc:
+    except (UsageError, MissingWorkspace) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -39,6 +39,8 @@ __all__ = [
     "MessageRemoved",
     "PartUpdated",
     "PartRemoved",
+    "PartDelta",
+    "TurnEnded",
     "PermissionAsked",
     "PermissionReplied",
     "QuestionAsked",
@@ -153,6 +155,25 @@ class PartUpdated(Event):
     delta: str | None = None
 
 
+class PartDelta(Event):
+    """``message.part.delta`` (opencode): ``delta`` appended to the part's ``field`` (its text),
+    between the part's first ``message.part.updated`` and its last."""
+
+    session_id: str | None = field("sessionID", "sessionId", "session_id")
+    message_id: str | None = field("messageID", "messageId", "message_id")
+    part_id: str = field("partID", "partId", "part_id", required=True)
+    field_name: str = field("field", default="text")
+    delta: str = ""
+
+
+class TurnEnded(Event):
+    """Not a server event: a backend says the session's turn ended (aborted, or idle) and
+    any gate it still lists for the session is stale (opencode keeps a permission request
+    listed after an abort). The store drops the session's gates."""
+
+    session_id: str = field("sessionID", "sessionId", "session_id", required=True)
+
+
 class PartRemoved(Event):
     session_id: str | None = field("sessionID", "sessionId", "session_id")
     message_id: str | None = field("messageID", "messageId", "message_id")
@@ -233,6 +254,7 @@ _EVENT_CLASSES: dict[str, type[Event]] = {
     "message.removed": MessageRemoved,
     "message.part.updated": PartUpdated,
     "message.part.removed": PartRemoved,
+    "message.part.delta": PartDelta,
     "permission.asked": PermissionAsked,
     "permission.updated": PermissionAsked,
     "permission.replied": PermissionReplied,

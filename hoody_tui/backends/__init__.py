@@ -5,25 +5,35 @@ Only the composition root (the command line, a test, a benchmark) imports this: 
 workspace service and the App know the protocol, never a concrete backend.
 
 ``--backend auto`` (the default) asks each kind's health route in turn and takes the
-first that answers; when none does (the server is down, or slow to start), it takes the
-hoody workspace API, whose stream then says what is wrong and keeps retrying, as
-hoody-tui always did.
+first that answers (the workspace API's, then opencode's ``/global/health``, which also
+answers 401 with a Basic challenge behind a password); when none does (the server is
+down, or slow to start), it takes the hoody workspace API, whose stream then says what
+is wrong and keeps retrying, as hoody-tui always did.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from dataclasses import dataclass
 
 from ..api.errors import HoodyError
 from ..core.backend import Backend
 
-__all__ = ["KINDS", "Connection", "create", "detect", "connect"]
+__all__ = ["KINDS", "NEEDS_WORKSPACE", "MissingWorkspace", "Connection", "create", "detect", "connect"]
 
 log = logging.getLogger("hoody_tui.backends")
 
-KINDS = ("auto", "hoody")
+KINDS = ("auto", "hoody", "opencode")
 """The values of ``--backend`` (and of a profile's ``backend``)."""
+
+NEEDS_WORKSPACE = frozenset({"hoody"})
+"""Kinds that cannot work without a workspace id (opencode's is an optional directory)."""
+
+
+class MissingWorkspace(HoodyError):
+    """The server is the workspace API, and no workspace id was given."""
 
 PROBE_TIMEOUT = 3.0
 
@@ -49,7 +59,17 @@ def create(connection: Connection, kind: str | None = None) -> Backend:
     """The backend of ``kind`` (default: the connection's own, with ``auto`` as hoody) for
     ``connection``. Nothing is sent yet."""
     kind = kind or connection.backend
+    if kind == "opencode":
+        from .opencode import OpencodeBackend, OpencodeClient
+
+        opencode = OpencodeClient(connection.url, connection.workspace, connection.token,
+                                  username=os.environ.get("OPENCODE_SERVER_USERNAME") or "opencode",
+                                  verify=not connection.insecure)
+        return OpencodeBackend(opencode, label=connection.label)
     if kind in ("hoody", "auto"):
+        if not connection.workspace:
+            raise MissingWorkspace(
+                "the workspace API needs a workspace id: set HOODY_WORKSPACE or --workspace (or a profile's workspace)")
         from .hoody import HoodyBackend, HoodyClient
 
         client = HoodyClient(connection.url, connection.workspace, connection.token,
@@ -69,6 +89,14 @@ async def detect(connection: Connection) -> str:
     async with client:
         if await probe(client):
             return "hoody"
+    from .opencode import OpencodeClient
+    from .opencode import probe as probe_opencode
+
+    opencode = OpencodeClient(connection.url, connection.workspace, connection.token, verify=not connection.insecure,
+                              timeout=PROBE_TIMEOUT, connect_timeout=PROBE_TIMEOUT, get_retries=0)
+    async with opencode:
+        if await probe_opencode(opencode):
+            return "opencode"
     log.info("no backend's health route answered at %s; using the hoody workspace API", connection.url)
     return "hoody"
 
@@ -82,4 +110,22 @@ async def connect(connection: Connection) -> Backend:
         except HoodyError as exc:  # pragma: no cover - detect() turns failures into a default
             log.info("probing %s failed (%s); using the hoody workspace API", connection.url, exc)
             kind = "hoody"
-    return create(connection, kind)
+    backend = create(connection, kind)
+    if kind == "opencode" and not connection.workspace:
+        await _name_directory(backend)
+    return backend
+
+
+async def _name_directory(backend: Backend) -> None:
+    """Ask an opencode server which directory it serves, so the status bar and the audit
+    log name it from the start; a server not up yet is asked again by the first listing."""
+    from .opencode import OpencodeBackend
+
+    if not isinstance(backend, OpencodeBackend):  # pragma: no cover - create() made it
+        return
+    try:
+        await asyncio.wait_for(backend.client.scope(), PROBE_TIMEOUT)
+    except (HoodyError, TimeoutError) as exc:
+        log.info("could not read the opencode server's directory yet: %s", exc)
+        return
+    backend.scope = backend.client.directory

@@ -211,8 +211,8 @@ class GateDesk:
         self._write(gate, decision.kind, message, outcome, self.via)
 
     def _audit_elsewhere(self, gone: GoneGate) -> None:
-        outcome = {"session-deleted": "session deleted", "listing": "decided elsewhere (gone from a listing)"}.get(
-            gone.how, "decided elsewhere")
+        outcome = {"session-deleted": "session deleted", "listing": "decided elsewhere (gone from a listing)",
+                   "turn-ended": "dropped: the session's turn ended"}.get(gone.how, "decided elsewhere")
         decision = "reject-question" if gone.how == "rejected" else (gone.reply or "unknown")
         self._write(gone.gate, decision, None, outcome, "elsewhere")
 
@@ -243,9 +243,12 @@ def _gone_sentence(gones: Iterable[GoneGate], store: WorkspaceStore) -> str:
     items = list(gones)
     if len(items) > 1:
         deleted = sum(1 for g in items if g.how == "session-deleted")
-        text = f"{len(items) - deleted} gates were decided elsewhere" if len(items) > deleted else ""
-        if deleted:
-            text += ("; " if text else "") + f"{deleted} went with their deleted session"
+        ended = sum(1 for g in items if g.how == "turn-ended")
+        elsewhere = len(items) - deleted - ended
+        parts = [f"{elsewhere} gates were decided elsewhere" if elsewhere else "",
+                 f"{deleted} went with their deleted session" if deleted else "",
+                 f"{ended} were dropped as their session's turn ended" if ended else ""]
+        text = "; ".join(p for p in parts if p)
         return text + " (the audit log has each)."
     gone = items[0]
     session = store.sessions.get(gone.gate.session_id or "")
@@ -253,6 +256,8 @@ def _gone_sentence(gones: Iterable[GoneGate], store: WorkspaceStore) -> str:
     what = describe_gate(gone.gate, 60)
     if gone.how == "session-deleted":
         return f"Gone with its deleted session: {what}"
+    if gone.how == "turn-ended":
+        return f"Dropped, the turn ended (aborted or finished){where}: {what}"
     if gone.how == "listing":
         return f"Decided elsewhere (no longer pending){where}: {what}"
     if gone.how == "rejected":

@@ -17,10 +17,11 @@ Gate = PermissionRequest | Question
 @dataclass(frozen=True, slots=True)
 class GoneGate:
     """A gate that left the queue without a decision of ours being the cause we know of:
-    the server said it was replied to, a listing no longer had it, or its session went."""
+    the server said it was replied to, a listing no longer had it, its session went, or
+    its session's turn ended (aborted, or idle) while the server still listed it."""
 
     gate: Gate
-    how: Literal["replied", "rejected", "listing", "session-deleted"]
+    how: Literal["replied", "rejected", "listing", "session-deleted", "turn-ended"]
     reply: str | None = None
     """The server's word on the decision, when it says (``once``, ``reject``, the answers)."""
 

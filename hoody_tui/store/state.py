@@ -19,6 +19,7 @@ from ..api.events import (
     LoopUpdated,
     MessageRemoved,
     MessageUpdated,
+    PartDelta,
     PartRemoved,
     PartUpdated,
     PermissionAsked,
@@ -32,6 +33,7 @@ from ..api.events import (
     SessionStatusChanged,
     SessionUpdated,
     TodoUpdated,
+    TurnEnded,
     VcsBranchUpdated,
 )
 from ..api.jobs import Job
@@ -40,7 +42,7 @@ from ..api.messages import Message, MessageWithParts, PartBase
 from ..api.permissions import PermissionRequest
 from ..api.questions import Question
 from ..api.sessions import Session, SessionStatus, Todo
-from .changes import Changes, GoneGate
+from .changes import Changes, Gate, GoneGate
 
 __all__ = ["WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
 
@@ -197,7 +199,9 @@ class WorkspaceStore:
 
     def _apply(self, event: Event, changes: Changes) -> None:
         self.events_applied += 1
-        if isinstance(event, PartUpdated):
+        if isinstance(event, PartDelta):
+            self._append_delta(event, changes)
+        elif isinstance(event, PartUpdated):
             self._upsert_part(event.part, changes)
         elif isinstance(event, MessageUpdated):
             self._upsert_message(event.info, changes)
@@ -250,6 +254,8 @@ class WorkspaceStore:
             changes.errors.append((event.session_id, message))
         elif isinstance(event, SessionDiffChanged):
             changes.diffs.add(event.session_id)
+        elif isinstance(event, TurnEnded):
+            self._end_turn(event.session_id, changes)
         elif isinstance(event, VcsBranchUpdated):
             self.branch = event.branch
             changes.branch = True
@@ -356,6 +362,31 @@ class WorkspaceStore:
             self._trim(entries, session_id)
         entry.upsert_part(part)
         changes.messages.add(session_id)
+
+    def _append_delta(self, event: PartDelta, changes: Changes) -> None:
+        """Text arriving piecewise: append to the part it names. A delta for a part not
+        (or no longer) held is dropped: the part's next full update carries the text."""
+        if not event.session_id or not event.message_id or not event.delta:
+            return
+        entries = self.messages.get(event.session_id)
+        entry = entries.get(event.message_id) if entries is not None else None
+        part = entry.parts.get(event.part_id) if entry is not None else None
+        current = getattr(part, event.field_name, None) if part is not None else None
+        if part is None or entry is None or not isinstance(current, str):
+            return
+        entry.parts[part.id] = part.model_copy(update={event.field_name: current + event.delta})
+        changes.messages.add(event.session_id)
+
+    def _end_turn(self, session_id: str, changes: Changes) -> None:
+        """The session's turn ended: a gate it still has can no longer be decided."""
+        self._set_status(session_id, _IDLE, changes)
+        stale: list[Gate] = [g for g in self.gates_in_order() if g.session_id == session_id]
+        for gate in stale:
+            if isinstance(gate, PermissionRequest):
+                self._drop_gate(self.permissions, gate.id, changes.permissions_removed)
+            else:
+                self._drop_gate(self.questions, gate.id, changes.questions_removed)
+            changes.gone[gate.id] = GoneGate(gate, "turn-ended")
 
     def _remove_part(self, event: PartRemoved, changes: Changes) -> None:
         if not event.session_id:
