@@ -12,11 +12,15 @@ Modules:
 - :mod:`.scenario`, :mod:`.content`, :mod:`.script`, :mod:`.catalog` what happens in it
 - :mod:`.firehose` the benchmark event source; :mod:`.rules` permission rule evaluation
 - :mod:`.ids`, :mod:`.clock`, :mod:`.errors` small building blocks
+- :mod:`.gateway` the second flavour: the in-container gateway ``hoody-agent-d`` (§2),
+  ``start_gateway_in_thread`` / ``RunningGateway``; ``hoody-refserver --flavor gateway``
 
 It never imports the client packages (``hoody_tui.api``, ``hoody_tui.events``).
 """
 
 from .config import Faults, ServerConfig
+from .gateway import RunningGateway, start_gateway_in_thread
 from .runner import RunningServer, serve, start_in_thread
 
-__all__ = ["ServerConfig", "Faults", "RunningServer", "start_in_thread", "serve"]
+__all__ = ["ServerConfig", "Faults", "RunningServer", "start_in_thread", "serve", "RunningGateway",
+           "start_gateway_in_thread"]

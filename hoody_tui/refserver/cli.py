@@ -2,6 +2,9 @@
 
 The bearer token is never a flag (it would show in the process list): it comes from
 ``--token-file PATH`` or the ``HOODY_REFSERVER_TOKEN`` environment variable.
+
+``--flavor gateway`` serves the in-container gateway ``hoody-agent-d`` instead (see
+:mod:`.gateway`); there the token is the ``X-Hoody-Token`` of the kit credential (C13).
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .config import HEARTBEAT_STYLES, PREFIXES, SCENARIOS, ServerConfig
+from .config import FLAVORS, GATEWAY_AUTH, HEARTBEAT_STYLES, PREFIXES, SCENARIOS, ServerConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -94,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"The bearer token is read from --token-file or ${TOKEN_ENV}; there is deliberately no --token.",
     )
     net = p.add_argument_group("server")
+    net.add_argument("--flavor", choices=FLAVORS, default="workspace",
+                     help="workspace = the workspace-scoped API (default); gateway = the in-container "
+                          "hoody-agent-d gateway under /api/v1/agent")
     net.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     net.add_argument("--port", type=_port, default=4096, help="port to listen on, 0 = any free port (default 4096)")
     net.add_argument("--workspace", metavar="ID", help="workspace id (default: a 24-hex id derived from the seed)")
@@ -101,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="mount the API under /api/v1 (v1), /api/v1/agent (agent) or both (default)")
     net.add_argument("--token-file", metavar="PATH", type=Path,
                      help=f"require this bearer token (first line of the file; or set ${TOKEN_ENV})")
+    net.add_argument("--gateway-auth", choices=GATEWAY_AUTH, default=None,
+                     help="gateway flavour: none (network-position trust) or claim (require the "
+                          "X-Hoody-Container-Claim + X-Hoody-Token pair); default claim when a token is set")
     net.add_argument("--alt-shapes", action="store_true",
                      help='answer lists as {"items","total","cursor"} and errors as {"error":{"code","message"}}')
     net.add_argument("--control", action="store_true", help="mount POST /_control/faults to change faults at runtime")
@@ -160,7 +170,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         epoch_ms=args.epoch_ms, alt_shapes=args.alt_shapes, firehose=args.firehose,
         firehose_sessions=args.firehose_sessions, control=args.control, drop_after=args.drop_after,
         malformed_every=args.malformed_every, fail_routes=list(args.fail_route), fail_status=args.fail_status,
-        delay_ms=args.delay_ms, pending_gates=args.pending_gates,
+        delay_ms=args.delay_ms, pending_gates=args.pending_gates, flavor=args.flavor,
+        gateway_auth=args.gateway_auth,
     )
     config.validate()
     return config
@@ -181,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 2
 
+    if config.flavor == "gateway":
+        return _serve_gateway(config, sock)
+
     def announce(url: str, ws: object) -> None:
         workspace = config.workspace_id
         prefix = config.prefixes[0]
@@ -198,6 +212,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         asyncio.run(serve(config, sock=sock, on_ready=announce))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _serve_gateway(config: ServerConfig, sock: socket.socket) -> int:
+    from .gateway.runner import serve_gateway
+
+    def announce(url: str) -> None:
+        print(f"{PROG}: serving gateway hoody-agent-d at {url}/api/v1/agent "
+              f"(auth {config.gateway_auth_mode})", flush=True)
+        print(f"{PROG}: health: {url}/api/v1/agent/health", flush=True)
+
+    try:
+        asyncio.run(serve_gateway(config, sock=sock, on_ready=announce))
     except KeyboardInterrupt:
         return 130
     return 0

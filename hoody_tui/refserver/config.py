@@ -19,6 +19,8 @@ __all__ = [
     "PREFIXES",
     "SCENARIOS",
     "HEARTBEAT_STYLES",
+    "FLAVORS",
+    "GATEWAY_AUTH",
     "derive_workspace_id",
 ]
 
@@ -31,6 +33,11 @@ PREFIXES: dict[str, tuple[str, ...]] = {
 
 SCENARIOS = ("demo", "idle", "none")
 HEARTBEAT_STYLES = ("comment", "event", "typed")
+FLAVORS = ("workspace", "gateway")
+"""``workspace``: the workspace-scoped API (§1); ``gateway``: the in-container ``hoody-agent-d`` (§2)."""
+GATEWAY_AUTH = ("none", "claim")
+"""C13: ``none`` = network-position trust; ``claim`` = the ``X-Hoody-Container-Claim`` +
+``X-Hoody-Token`` pair (the token is ``token``)."""
 
 
 def derive_workspace_id(seed: int) -> str:
@@ -79,7 +86,18 @@ class ServerConfig:
     hold_routes: list[str] = field(default_factory=list)
     truncate_once: bool = False
     pending_gates: int = 0
-    """Permission requests open at start-up (in a session of their own), nobody waiting."""
+    """Permission requests open at start-up (in a session of their own), nobody waiting.
+    The gateway flavour parks a confirm gate in each of the first N sessions instead."""
+    flavor: str = "workspace"
+    gateway_auth: str | None = None
+    """Gateway flavour only: ``none``/``claim``; ``None`` = ``claim`` when a token is set."""
+
+    @property
+    def gateway_auth_mode(self) -> str:
+        """The gateway's effective auth mode (C13)."""
+        if self.gateway_auth is not None:
+            return self.gateway_auth
+        return "claim" if self.token else "none"
 
     @property
     def workspace_id(self) -> str:
@@ -93,6 +111,12 @@ class ServerConfig:
         """Raise ``ValueError`` with a one-line reason for the first bad option."""
         if self.prefix not in PREFIXES:
             raise ValueError(f"prefix must be one of {', '.join(PREFIXES)} (got {self.prefix!r})")
+        if self.flavor not in FLAVORS:
+            raise ValueError(f"flavor must be one of {', '.join(FLAVORS)} (got {self.flavor!r})")
+        if self.gateway_auth is not None and self.gateway_auth not in GATEWAY_AUTH:
+            raise ValueError(f"gateway auth must be one of {', '.join(GATEWAY_AUTH)} (got {self.gateway_auth!r})")
+        if self.gateway_auth == "claim" and not self.token:
+            raise ValueError("gateway auth 'claim' needs a token (--token-file or $HOODY_REFSERVER_TOKEN)")
         if self.scenario not in SCENARIOS:
             raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)} (got {self.scenario!r})")
         if self.heartbeat_style not in HEARTBEAT_STYLES:

@@ -1,0 +1,195 @@
+"""Running the gateway flavour: :func:`start_gateway_in_thread` (tests) and
+:func:`serve_gateway` (``hoody-refserver --flavor gateway``). The socket plumbing is the
+workspace flavour's (:func:`..runner.bind_socket`, :func:`..runner.display_url`)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import uvicorn
+
+from ..config import ServerConfig
+from ..runner import START_TIMEOUT, bind_socket, display_url
+from .app import build_gateway_app
+from .routes import PREFIX
+from .script import start_scenario
+from .state import GatewayState
+
+__all__ = ["RunningGateway", "start_gateway_in_thread", "serve_gateway", "create_gateway"]
+
+
+class _Server(uvicorn.Server):
+    """Ends the session streams first when shutting down (open SSE would hold it up)."""
+
+    def __init__(self, config: uvicorn.Config, state: GatewayState) -> None:
+        super().__init__(config)
+        self.state = state
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.state.close_streams()
+        await super().shutdown(sockets)
+
+
+async def create_gateway(config: ServerConfig) -> GatewayState:
+    """The state with its scenario started, in the running loop."""
+    state = GatewayState(config)
+    await start_scenario(state)
+    return state
+
+
+async def _run(state: GatewayState, sock: socket.socket, on_ready: Callable[[_Server], None]) -> None:
+    uv_config = uvicorn.Config(build_gateway_app(state), log_level="warning", access_log=False, log_config=None,
+                               lifespan="off", ws="none", timeout_graceful_shutdown=2, server_header=False)
+    server = _Server(uv_config, state)
+    serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+    try:
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.005)
+        if not server.started:
+            await serving
+            raise RuntimeError("the gateway stopped during start-up")
+        on_ready(server)
+        await serving
+    finally:
+        if not serving.done():
+            serving.cancel()
+        await state.shutdown()
+
+
+async def serve_gateway(config: ServerConfig, *, sock: socket.socket | None = None,
+                        on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until told to stop; ``on_ready(url)`` once connections are accepted."""
+    config.validate()
+    sock = sock or bind_socket(config.host, config.port)
+    url = display_url(config.host, sock)
+    try:
+        state = await create_gateway(config)
+        await _run(state, sock, lambda _server: on_ready(url) if on_ready else None)
+    finally:
+        sock.close()
+
+
+class RunningGateway:
+    """A gateway in a daemon thread with its own loop. ``url`` is the root, ``base`` the
+    ``/api/v1/agent`` root, ``state`` the :class:`GatewayState` (touch it only through
+    :meth:`call`)."""
+
+    call_timeout = 15.0
+
+    def __init__(self, config: ServerConfig, url: str, state: GatewayState, loop: asyncio.AbstractEventLoop,
+                 thread: threading.Thread, server: _Server) -> None:
+        self.config = config
+        self.url = url
+        self.state = state
+        self.loop = loop
+        self._thread = thread
+        self._server = server
+        self._stopped = False
+
+    @property
+    def base(self) -> str:
+        return self.url + PREFIX
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` in the server loop (awaited if a coroutine function)."""
+
+        async def run() -> Any:
+            result = fn(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=self.call_timeout)
+
+    def set_faults(self, **changes: Any) -> dict[str, Any]:
+        def apply() -> dict[str, Any]:
+            self.state.faults.update(**changes)
+            return self.state.faults.as_dict()
+
+        return self.call(apply)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+
+        def trigger() -> None:
+            self.state.close_streams()
+            self._server.should_exit = True
+
+        try:
+            self.loop.call_soon_threadsafe(trigger)
+        except RuntimeError:  # the loop is already closed
+            return
+        self._thread.join(timeout)
+
+    def restart(self, **overrides: Any) -> RunningGateway:
+        """Stop, then start a new gateway on the same port with fresh state (``overrides``
+        replace config fields, e.g. ``pending_gates=2``): seqs restart at 1, gates are new."""
+        self.stop()
+        return start_gateway_in_thread(replace(self.config, port=self.port, **overrides))
+
+    def __enter__(self) -> RunningGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"RunningGateway(url={self.url!r})"
+
+
+def start_gateway_in_thread(config: ServerConfig | None = None, **overrides: Any) -> RunningGateway:
+    """Start a gateway in a daemon thread; return once it accepts connections."""
+    config = replace(config or ServerConfig(), flavor="gateway", **overrides)
+    config.validate()
+    sock = bind_socket(config.host, config.port)
+    url = display_url(config.host, sock)
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def on_ready(server: _Server) -> None:
+        box["server"] = server
+        ready.set()
+
+    async def main() -> None:
+        box["state"] = await create_gateway(config)
+        await _run(box["state"], sock, on_ready)
+
+    def thread_main() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        box["loop"] = loop
+        try:
+            loop.run_until_complete(main())
+        except BaseException as exc:  # reported to the starting thread
+            box.setdefault("error", exc)
+        finally:
+            ready.set()
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.wait(pending, timeout=2))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+                sock.close()
+
+    thread = threading.Thread(target=thread_main, name=f"hoody-refserver gateway {url}", daemon=True)
+    thread.start()
+    if not ready.wait(START_TIMEOUT) or "server" not in box:
+        error = box.get("error")
+        raise RuntimeError(f"the gateway did not start: {error!r}") from error
+    return RunningGateway(config, url, box["state"], box["loop"], thread, box["server"])
