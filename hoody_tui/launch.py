@@ -12,10 +12,31 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .backends import Connection
     from .backends.hoody import HoodyClient
     from .ui.app import HoodyApp
 
-__all__ = ["hoody_app"]
+__all__ = ["hoody_app", "app_for"]
+
+
+def app_for(
+    connection: Connection,
+    *,
+    clock: Callable[[], float] = time.time,
+    start_worker: bool = True,
+    app_class: type[HoodyApp] | None = None,
+    **options: Any,
+) -> HoodyApp:
+    """The app over the server ``connection`` names, of the kind it names (not ``auto``:
+    nothing is sent yet); ``options`` are :class:`~hoody_tui.ui.app.AppOptions` fields."""
+    from .backends import create
+    from .ui.app import AppOptions, HoodyApp
+
+    backend = create(connection)
+    cls = app_class or HoodyApp
+    options.setdefault("secrets", (connection.token,) if connection.token else ())
+    return cls(AppOptions(insecure=connection.insecure, **options), backend=backend, clock=clock,
+               start_worker=start_worker)
 
 
 def hoody_app(

@@ -88,7 +88,7 @@ class ModelRef(ApiModel):
     """A provider/model pair, ``{"providerID", "modelID"}``."""
 
     provider_id: str | None = field("providerID", "providerId", "provider_id", "provider")
-    model_id: str | None = field("modelID", "modelId", "model_id", "model")
+    model_id: str | None = field("modelID", "modelId", "model_id", "model", "id")
 
     def label(self) -> str:
         if self.provider_id and self.model_id:

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import RootModel, field_validator
 
-from .base import ApiModel, EpochMs, TimeSpan, field
+from .base import ApiModel, EpochMs, ModelRef, TimeSpan, field
+from .messages import TokenUsage
 from .permissions import PermissionRule
 
 __all__ = [
@@ -43,6 +44,29 @@ class Session(ApiModel):
     time: TimeSpan | None = None
     permission: list[PermissionRule] | None = None
     summary: SessionChangeSummary | None = None
+    # The session's own totals, where the server keeps them (opencode does): they count
+    # every message, also those from before hoody-tui connected.
+    agent: str | None = None
+    model: ModelRef | None = None
+    cost: float | None = None
+    tokens: TokenUsage | None = None
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_ref(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"modelID": value}
+        return value if isinstance(value, dict) else None
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else None
+
+    @field_validator("cost", mode="before")
+    @classmethod
+    def _cost(cls, value: Any) -> Any:
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     @field_validator("summary", mode="before")
     @classmethod
