@@ -5,13 +5,13 @@ recorded (``replies``), and a test can make any reply fail the way a server can.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hoody_tui.api.errors import Conflict, HoodyError, NotFound, ServerError
 from hoody_tui.api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
-from hoody_tui.api.loops import Loop
+from hoody_tui.api.loops import Loop, RecurringLoop, RecurringLoopSpec
 from hoody_tui.api.messages import MessageWithParts
 from hoody_tui.api.permissions import PermissionRequest, SessionPermissions
 from hoody_tui.api.questions import Question
@@ -191,6 +191,23 @@ class FakeBackend:
     async def cli_agent_run(self, session_id: str, job_id: str) -> AsyncIterator[object]:  # type: ignore[override]
         return
         yield
+
+    # --- recurring loops: the gateway's, not this server's ---------------------------
+
+    async def recurring_loops(self, session_id: str) -> list[RecurringLoop]:
+        return []
+
+    async def create_recurring_loop(self, session_id: str, spec: RecurringLoopSpec) -> RecurringLoop:
+        raise Unsupported("the fake backend has no recurring loops")
+
+    async def update_recurring_loop(self, session_id: str, loop_id: str, intent: Mapping[str, object]) -> RecurringLoop:
+        raise Unsupported("the fake backend has no recurring loops")
+
+    async def run_recurring_loop_now(self, session_id: str, loop_id: str) -> None:
+        raise Unsupported("the fake backend has no recurring loops")
+
+    async def delete_recurring_loop(self, session_id: str, loop_id: str) -> None:
+        raise Unsupported("the fake backend has no recurring loops")
 
     async def aclose(self) -> None:
         return None

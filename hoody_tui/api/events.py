@@ -16,11 +16,12 @@ from pydantic import ValidationError, field_validator
 from .base import ApiModel, field
 from .cli_agent import CliAgentComplete, CliAgentProgress, CliAgentSnapshot
 from .jobs import Job
-from .loops import Loop
+from .loops import Loop, RecurringLoop
 from .messages import Message, MessageError, MessageWithParts, Part
 from .permissions import PermissionRequest
 from .questions import Question
 from .sessions import Session, SessionStatus, Todo
+from .tasks import Task
 
 __all__ = [
     "MalformedEvent",
@@ -41,6 +42,9 @@ __all__ = [
     "PartRemoved",
     "PartDelta",
     "TurnEnded",
+    "TasksUpdated",
+    "RecurringLoopUpdated",
+    "RecurringLoopDeleted",
     "PermissionAsked",
     "PermissionReplied",
     "QuestionAsked",
@@ -172,6 +176,28 @@ class TurnEnded(Event):
     listed after an abort). The store drops the session's gates."""
 
     session_id: str = field("sessionID", "sessionId", "session_id", required=True)
+
+
+class TasksUpdated(Event):
+    """Not a server event name: the session's background tasks, all of them (the
+    gateway's ``event.tasks_snapshot``)."""
+
+    session_id: str = field("sessionID", "sessionId", "session_id", required=True)
+    tasks: list[Task] = field("tasks", default_factory=list)
+
+
+class RecurringLoopUpdated(Event):
+    """Not a server event name: one recurring loop of a session, created or changed."""
+
+    session_id: str = field("sessionID", "sessionId", "session_id", required=True)
+    loop: RecurringLoop
+
+
+class RecurringLoopDeleted(Event):
+    """Not a server event name: a recurring loop was deleted."""
+
+    session_id: str = field("sessionID", "sessionId", "session_id", required=True)
+    loop_id: str = field("loop_id", "loopID", "loopId", required=True)
 
 
 class PartRemoved(Event):

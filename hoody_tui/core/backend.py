@@ -13,13 +13,13 @@ The workspace service and the App import this protocol, never a concrete backend
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from ..api.cli_agent import CliAgentStarted
 from ..api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
-from ..api.loops import Loop
+from ..api.loops import Loop, RecurringLoop, RecurringLoopSpec
 from ..api.messages import MessageWithParts
 from ..api.permissions import SessionPermissions
 from ..api.sessions import FileDiff, Session, SessionSummary, Todo
@@ -72,6 +72,11 @@ class Capabilities:
     reject_effect: RejectEffect = "stops-turn"
     reject_rejects_siblings: bool = False
     """A reject also rejects the session's other pending requests."""
+    tasks: bool = False
+    """A session's background tasks are reported (the stream view shows them)."""
+    persist_dirs: bool = False
+    """"Always" on a gate persists the directories it names (the gateway's ``persist_dirs``),
+    not the request's ``always`` patterns."""
 
     def reject_note(self) -> str:
         """What a reject does, said to the person about to press it."""
@@ -209,6 +214,25 @@ class Backend(Protocol):
 
     def cli_agent_run(self, session_id: str, job_id: str) -> AsyncIterable[object]:
         """A CLI-agent run's items (snapshot, progress, complete, connection states) until it completes."""
+        ...
+
+    # --- recurring loops (capabilities.loops == "recurring") -----------------------------
+
+    async def recurring_loops(self, session_id: str) -> list[RecurringLoop]:
+        ...
+
+    async def create_recurring_loop(self, session_id: str, spec: RecurringLoopSpec) -> RecurringLoop:
+        ...
+
+    async def update_recurring_loop(self, session_id: str, loop_id: str, intent: Mapping[str, object]) -> RecurringLoop:
+        """Change one thing of a loop: exactly one intent, ``{"paused": bool}``,
+        ``{"expires_in": "2h"}`` or ``{"max_cost_usd", "max_wall_ms"}``."""
+        ...
+
+    async def run_recurring_loop_now(self, session_id: str, loop_id: str) -> None:
+        ...
+
+    async def delete_recurring_loop(self, session_id: str, loop_id: str) -> None:
         ...
 
     async def aclose(self) -> None:

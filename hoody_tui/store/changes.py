@@ -45,6 +45,7 @@ class Changes:
     jobs: set[str] = field(default_factory=set)
     loops: set[str] = field(default_factory=set)
     todos: set[str] = field(default_factory=set)
+    tasks: set[str] = field(default_factory=set)
     diffs: set[str] = field(default_factory=set)
     errors: list[tuple[str | None, str]] = field(default_factory=list)
     gone: dict[str, GoneGate] = field(default_factory=dict)
@@ -56,7 +57,7 @@ class Changes:
         return any(
             (self.sessions, self.sessions_removed, self.messages, self.permissions,
              self.permissions_removed, self.questions, self.questions_removed, self.jobs,
-             self.loops, self.todos, self.diffs, self.errors, self.gone, self.branch, self.resynced)
+             self.loops, self.todos, self.tasks, self.diffs, self.errors, self.gone, self.branch, self.resynced)
         )
 
     @property

@@ -26,22 +26,26 @@ from ..api.events import (
     PermissionReplied,
     QuestionAsked,
     QuestionResolved,
+    RecurringLoopDeleted,
+    RecurringLoopUpdated,
     SessionDeleted,
     SessionDiffChanged,
     SessionErrored,
     SessionIdle,
     SessionStatusChanged,
     SessionUpdated,
+    TasksUpdated,
     TodoUpdated,
     TurnEnded,
     VcsBranchUpdated,
 )
 from ..api.jobs import Job
-from ..api.loops import Loop
+from ..api.loops import Loop, RecurringLoop
 from ..api.messages import Message, MessageWithParts, PartBase
 from ..api.permissions import PermissionRequest
 from ..api.questions import Question
 from ..api.sessions import Session, SessionStatus, Todo
+from ..api.tasks import Task
 from .changes import Changes, Gate, GoneGate
 
 __all__ = ["WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
@@ -117,6 +121,8 @@ class Snapshot:
     questions: list[Question]
     jobs: list[Job] | None = None
     loops: dict[str, Loop | None] | None = None
+    recurring: dict[str, list[RecurringLoop]] | None = None
+    """The recurring loops of the listed sessions (a gateway's), replacing what was held."""
 
 
 class WorkspaceStore:
@@ -138,6 +144,10 @@ class WorkspaceStore:
         self.questions: dict[str, Question] = {}
         self.jobs: dict[str, Job] = {}
         self.loops: dict[str, Loop] = {}
+        # The gateway's recurring loops (many per session), by session then loop id.
+        self.recurring: dict[str, dict[str, RecurringLoop]] = {}
+        # A session's background tasks (the gateway's), as last reported.
+        self.tasks: dict[str, list[Task]] = {}
         self.todos: dict[str, list[Todo]] = {}
         self.last_errors: dict[str, str] = {}
         self.branch: str | None = None
@@ -254,6 +264,15 @@ class WorkspaceStore:
             changes.errors.append((event.session_id, message))
         elif isinstance(event, SessionDiffChanged):
             changes.diffs.add(event.session_id)
+        elif isinstance(event, RecurringLoopUpdated):
+            self.recurring.setdefault(event.session_id, {})[event.loop.id] = event.loop
+            changes.loops.add(event.session_id)
+        elif isinstance(event, RecurringLoopDeleted):
+            if self.recurring.get(event.session_id, {}).pop(event.loop_id, None) is not None:
+                changes.loops.add(event.session_id)
+        elif isinstance(event, TasksUpdated):
+            self.tasks[event.session_id] = list(event.tasks)
+            changes.tasks.add(event.session_id)
         elif isinstance(event, TurnEnded):
             self._end_turn(event.session_id, changes)
         elif isinstance(event, VcsBranchUpdated):
@@ -409,6 +428,8 @@ class WorkspaceStore:
         self.stats.pop(session_id, None)
         self.messages.pop(session_id, None)
         self.loops.pop(session_id, None)
+        self.recurring.pop(session_id, None)
+        self.tasks.pop(session_id, None)
         self.todos.pop(session_id, None)
         self.last_errors.pop(session_id, None)
         for gate_id in [k for k, g in self.permissions.items() if g.session_id == session_id]:
@@ -538,6 +559,12 @@ class WorkspaceStore:
                 del self.gate_seq[gate_id]
         for gate_id in [*(p.id for p in snapshot.permissions), *(q.id for q in snapshot.questions)]:
             self._seen_gate(gate_id)
+        if snapshot.recurring is not None:
+            for session_id, loops in snapshot.recurring.items():
+                fresh = {loop.id: loop for loop in loops}
+                if self.recurring.get(session_id, {}) != fresh:
+                    self.recurring[session_id] = fresh
+                    changes.loops.add(session_id)
         if snapshot.jobs is not None or snapshot.loops is not None:
             changes.merge(self.apply_details(snapshot.jobs or [], snapshot.loops or {}))
         return changes

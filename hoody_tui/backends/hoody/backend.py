@@ -8,16 +8,16 @@ thin layer over :class:`~.client.HoodyClient`: the workspace's listing, its
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 
 from ...api.cli_agent import CliAgentStarted
 from ...api.errors import HoodyError
 from ...api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
-from ...api.loops import Loop
+from ...api.loops import Loop, RecurringLoop, RecurringLoopSpec
 from ...api.messages import MessageWithParts
 from ...api.permissions import SessionPermissions
 from ...api.sessions import FileDiff, Session, SessionSummary, Todo
-from ...core.backend import Capabilities, JobStatusFilter, PermissionReply
+from ...core.backend import Capabilities, JobStatusFilter, PermissionReply, Unsupported
 from ...events.items import StreamItem
 from ...store.state import Snapshot
 from .client import HoodyClient
@@ -146,6 +146,23 @@ class HoodyBackend:
 
     def cli_agent_run(self, session_id: str, job_id: str) -> AsyncIterable[object]:
         return self.client.cli_agent_stream(session_id, job_id)
+
+    # --- recurring loops: the gateway's, not this server's ---------------------------
+
+    async def recurring_loops(self, session_id: str) -> list[RecurringLoop]:
+        return []
+
+    async def create_recurring_loop(self, session_id: str, spec: RecurringLoopSpec) -> RecurringLoop:
+        raise Unsupported("the workspace API has no recurring loops")
+
+    async def update_recurring_loop(self, session_id: str, loop_id: str, intent: Mapping[str, object]) -> RecurringLoop:
+        raise Unsupported("the workspace API has no recurring loops")
+
+    async def run_recurring_loop_now(self, session_id: str, loop_id: str) -> None:
+        raise Unsupported("the workspace API has no recurring loops")
+
+    async def delete_recurring_loop(self, session_id: str, loop_id: str) -> None:
+        raise Unsupported("the workspace API has no recurring loops")
 
     async def aclose(self) -> None:
         await self.client.aclose()

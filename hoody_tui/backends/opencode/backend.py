@@ -16,7 +16,7 @@ messages and parts, permission requests and questions. What differs, and is hand
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import NoReturn
 
 import httpx
@@ -24,7 +24,7 @@ import httpx
 from ...api.cli_agent import CliAgentStarted
 from ...api.events import SessionIdle, SessionStatusChanged, TurnEnded
 from ...api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
-from ...api.loops import Loop
+from ...api.loops import Loop, RecurringLoop, RecurringLoopSpec
 from ...api.messages import MessageWithParts
 from ...api.permissions import SessionPermissions
 from ...api.sessions import FileDiff, Session, SessionSummary, Todo
@@ -178,6 +178,23 @@ class OpencodeBackend:
     async def cli_agent_run(self, session_id: str, job_id: str) -> AsyncIterator[object]:
         _absent("CLI-agent runs")
         yield  # pragma: no cover - makes this an async generator
+
+    # --- recurring loops: the gateway's, not this server's ---------------------------
+
+    async def recurring_loops(self, session_id: str) -> list[RecurringLoop]:
+        return []
+
+    async def create_recurring_loop(self, session_id: str, spec: RecurringLoopSpec) -> RecurringLoop:
+        raise Unsupported("an opencode server has no recurring loops")
+
+    async def update_recurring_loop(self, session_id: str, loop_id: str, intent: Mapping[str, object]) -> RecurringLoop:
+        raise Unsupported("an opencode server has no recurring loops")
+
+    async def run_recurring_loop_now(self, session_id: str, loop_id: str) -> None:
+        raise Unsupported("an opencode server has no recurring loops")
+
+    async def delete_recurring_loop(self, session_id: str, loop_id: str) -> None:
+        raise Unsupported("an opencode server has no recurring loops")
 
     async def aclose(self) -> None:
         await self.client.aclose()
