@@ -74,6 +74,10 @@ class Capabilities:
     """A reject also rejects the session's other pending requests."""
     tasks: bool = False
     """A session's background tasks are reported (the stream view shows them)."""
+    credential: str = "token"
+    """What the server's secret is called to a person (a token, a password)."""
+    credential_help: str = "set HOODY_TOKEN or use --token-file"
+    """Where hoody-tui reads it from, said when the server rejects it."""
     persist_dirs: bool = False
     """"Always" on a gate persists the directories it names (the gateway's ``persist_dirs``),
     not the request's ``always`` patterns."""

@@ -77,8 +77,9 @@ class Alerts:
         if state.phase == "live":
             self.been_live = True
         elif state.phase == "unauthorized":
-            self.app.notify("The server rejected the token: set HOODY_TOKEN or use --token-file, then restart.",
-                            title="Token rejected", severity="error", timeout=30)
+            caps = backend.capabilities
+            self.app.notify(f"The server rejected the {caps.credential}: {caps.credential_help}, then restart.",
+                            title=f"{caps.credential.capitalize()} rejected", severity="error", timeout=30)
         elif state.phase == "forbidden":
             self.app.notify(
                 f"The token is valid but may not open workspace {backend.scope} (HTTP 403): check --workspace "

@@ -57,8 +57,10 @@ class StatusBar(Horizontal):
     trouble: reactive[tuple[int, int]] = reactive((0, 0), init=False)
     """Malformed frames skipped and reconnects, so far."""
 
-    def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False) -> None:
+    def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False,
+                 credential: str = "token") -> None:
         super().__init__(id="status-bar")
+        self.credential = credential
         self._server_label = server_label
         self._workspace = workspace
         self._clock = clock
@@ -182,7 +184,7 @@ class StatusBar(Horizontal):
         text = {
             "live": "● live",
             "connecting": "◌ connecting",
-            "unauthorized": "✕ token rejected",
+            "unauthorized": f"✕ {self.credential} rejected",
             "forbidden": "✕ forbidden: no access to this workspace",
         }.get(state.phase)
         if state.phase == "failed" and "not found" in (state.reason or "").lower():
