@@ -5,10 +5,12 @@ Only the composition root (the command line, a test, a benchmark) imports this: 
 workspace service and the App know the protocol, never a concrete backend.
 
 ``--backend auto`` (the default) asks each kind's health route in turn and takes the
-first that answers (the workspace API's, then opencode's ``/global/health``, which also
-answers 401 with a Basic challenge behind a password); when none does (the server is
-down, or slow to start), it takes the hoody workspace API, whose stream then says what
-is wrong and keeps retrying, as hoody-tui always did.
+first that answers: the workspace API's ``…/workspaces/health`` (under ``/api/v1`` and
+``/api/v1/agent``), then the gateway's ``/api/v1/agent/health`` (the gateway mounts
+under the same prefix, so the workspace API is asked first), then opencode's
+``/global/health`` (which also answers 401 with a Basic challenge behind a password);
+when none does (the server is down, or slow to start), it takes the hoody workspace API,
+whose stream then says what is wrong and keeps retrying, as hoody-tui always did.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ __all__ = ["KINDS", "NEEDS_WORKSPACE", "MissingWorkspace", "Connection", "create
 
 log = logging.getLogger("hoody_tui.backends")
 
-KINDS = ("auto", "hoody", "opencode")
+KINDS = ("auto", "hoody", "opencode", "gateway")
 """The values of ``--backend`` (and of a profile's ``backend``)."""
 
 NEEDS_WORKSPACE = frozenset({"hoody"})
-"""Kinds that cannot work without a workspace id (opencode's is an optional directory)."""
+"""Kinds that cannot work without a workspace id (opencode's is an optional directory;
+the gateway has none)."""
 
 
 class MissingWorkspace(HoodyError):
@@ -66,6 +69,15 @@ def create(connection: Connection, kind: str | None = None) -> Backend:
                                   username=os.environ.get("OPENCODE_SERVER_USERNAME") or "opencode",
                                   verify=not connection.insecure)
         return OpencodeBackend(opencode, label=connection.label)
+    if kind == "gateway":
+        from .gateway import GatewayBackend, GatewayClient
+
+        # The kit credential (C13): the token, and the claim ``$HOODY_CONTAINER_CLAIM`` names
+        # (else the client's own name: the contract names the header, not its value).
+        gateway = GatewayClient(connection.url, connection.token,
+                                claim=os.environ.get("HOODY_CONTAINER_CLAIM", "").strip() or None,
+                                verify=not connection.insecure)
+        return GatewayBackend(gateway, label=connection.label)
     if kind in ("hoody", "auto"):
         if not connection.workspace:
             raise MissingWorkspace(
@@ -83,12 +95,22 @@ async def detect(connection: Connection) -> str:
     from .hoody import HoodyClient
     from .hoody.backend import probe
 
-    client = HoodyClient(connection.url, connection.workspace or "-", connection.token, api_prefix=connection.api_prefix,
+    # Both prefixes (C1): the gateway sits under /api/v1/agent too, so the workspace API
+    # there must be found by its own health route before the gateway's is asked.
+    client = HoodyClient(connection.url, connection.workspace or "-", connection.token, api_prefix="auto",
                          verify=not connection.insecure, timeout=PROBE_TIMEOUT, connect_timeout=PROBE_TIMEOUT,
                          get_retries=0)
     async with client:
         if await probe(client):
             return "hoody"
+    from .gateway import GatewayClient
+    from .gateway import probe as probe_gateway
+
+    gateway = GatewayClient(connection.url, verify=not connection.insecure, timeout=PROBE_TIMEOUT,
+                            connect_timeout=PROBE_TIMEOUT, get_retries=0)
+    async with gateway:
+        if await probe_gateway(gateway):
+            return "gateway"
     from .opencode import OpencodeClient
     from .opencode import probe as probe_opencode
 

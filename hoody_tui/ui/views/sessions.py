@@ -138,7 +138,8 @@ class SessionsView(SessionActions, TableView):
             placement[sid] = _placement(session)
             stats = store.stats.get(sid)
             status = store.status(sid).type
-            agent, model = (stats.agent or "", stats.model or "") if stats else ("", "")
+            agent = (stats.agent if stats else None) or session.agent or ""
+            model = (stats.model if stats else None) or (session.model.label() if session.model else "")
             order.append((sid, f"{session.title or sid} {sid} {status} {agent} {model}".lower()))
         return order
 
@@ -163,13 +164,19 @@ class SessionsView(SessionActions, TableView):
         gates_cell = Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text("")
         loop = store.loops.get(sid)
         last = max((stats.last_activity or 0) if stats else 0, session.updated_ms or 0) or None
+        # The session's own totals when the server keeps them (they count every message,
+        # also those from before we connected); else what the messages seen add up to.
+        agent = (stats.agent if stats else None) or session.agent or ""
+        model = (stats.model if stats else None) or (session.model.label() if session.model else "")
+        tokens = session.tokens.total if session.tokens else (stats.tokens if stats else None)
+        cost = session.cost if session.cost is not None else (stats.cost if stats else None)
         return (
             status_cell,
             title_cell,
-            shorten(stats.agent or "", 9) if stats else "",
-            shorten(stats.model or "", 22) if stats else "",
-            count(stats.tokens) if stats else "-",
-            money(stats.cost) if stats else "-",
+            shorten(agent, 9),
+            shorten(model, 22),
+            count(tokens) if tokens is not None else "-",
+            money(cost) if cost is not None else "-",
             relative_time(last, self.clock()),
             gates_cell,
             loop.progress_label if loop else "",
