@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..api.errors import HoodyError
 from ..core.backend import Backend
@@ -58,6 +58,11 @@ class Connection:
                 f"token={'set' if self.token else 'none'}, insecure={self.insecure}, api_prefix={self.api_prefix!r})")
 
 
+def _opencode_username() -> str:
+    """opencode's own variable for the Basic user (its default: ``opencode``)."""
+    return os.environ.get("OPENCODE_SERVER_USERNAME") or "opencode"
+
+
 def create(connection: Connection, kind: str | None = None) -> Backend:
     """The backend of ``kind`` (default: the connection's own, with ``auto`` as hoody) for
     ``connection``. Nothing is sent yet."""
@@ -66,7 +71,7 @@ def create(connection: Connection, kind: str | None = None) -> Backend:
         from .opencode import OpencodeBackend, OpencodeClient
 
         opencode = OpencodeClient(connection.url, connection.workspace, connection.token,
-                                  username=os.environ.get("OPENCODE_SERVER_USERNAME") or "opencode",
+                                  username=_opencode_username(),
                                   verify=not connection.insecure)
         return OpencodeBackend(opencode, label=connection.label)
     if kind == "gateway":
@@ -115,7 +120,7 @@ async def detect(connection: Connection) -> str:
     from .opencode import probe as probe_opencode
 
     opencode = OpencodeClient(connection.url, connection.workspace, connection.token, verify=not connection.insecure,
-                              timeout=PROBE_TIMEOUT, connect_timeout=PROBE_TIMEOUT, get_retries=0)
+                              username=_opencode_username(), timeout=PROBE_TIMEOUT, connect_timeout=PROBE_TIMEOUT, get_retries=0)
     async with opencode:
         if await probe_opencode(opencode):
             return "opencode"
@@ -132,22 +137,24 @@ async def connect(connection: Connection) -> Backend:
         except HoodyError as exc:  # pragma: no cover - detect() turns failures into a default
             log.info("probing %s failed (%s); using the hoody workspace API", connection.url, exc)
             kind = "hoody"
-    backend = create(connection, kind)
     if kind == "opencode" and not connection.workspace:
-        await _name_directory(backend)
-    return backend
+        connection = replace(connection, workspace=await _server_directory(connection))
+    return create(connection, kind)
 
 
-async def _name_directory(backend: Backend) -> None:
-    """Ask an opencode server which directory it serves, so the status bar and the audit
-    log name it from the start; a server not up yet is asked again by the first listing."""
-    from .opencode import OpencodeBackend
+async def _server_directory(connection: Connection) -> str:
+    """The directory an opencode server serves, so the status bar and the audit log name
+    it from the start (``""`` when it cannot say yet: the first listing asks again). A
+    client of its own: this runs before the App's event loop, which a pooled connection
+    must not outlive."""
+    from .opencode import OpencodeClient
 
-    if not isinstance(backend, OpencodeBackend):  # pragma: no cover - create() made it
-        return
-    try:
-        await asyncio.wait_for(backend.client.scope(), PROBE_TIMEOUT)
-    except (HoodyError, TimeoutError) as exc:
-        log.info("could not read the opencode server's directory yet: %s", exc)
-        return
-    backend.scope = backend.client.directory
+    client = OpencodeClient(connection.url, "", connection.token, verify=not connection.insecure,
+                            username=_opencode_username(),
+                            timeout=PROBE_TIMEOUT, connect_timeout=PROBE_TIMEOUT, get_retries=1)
+    async with client:
+        try:
+            return await asyncio.wait_for(client.scope(), PROBE_TIMEOUT * 2)
+        except (HoodyError, TimeoutError) as exc:
+            log.info("could not read the opencode server's directory yet: %s", exc)
+            return ""

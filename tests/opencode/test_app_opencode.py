@@ -14,7 +14,7 @@ from hoody_tui.ui.screens.prompt import TextPromptScreen
 
 from .app_helpers import opencode_app, texts_in_store, until
 
-pytestmark = [pytest.mark.opencode, pytest.mark.asyncio]
+pytestmark = pytest.mark.opencode
 
 
 async def _gate(pilot, app, client, prompt: str) -> tuple[str, str]:
@@ -170,3 +170,21 @@ async def test_auto_recognises_opencode_and_names_its_directory(opencode_factory
         assert backend.kind == "opencode"
     finally:
         await backend.aclose()
+
+
+def test_connecting_then_running_the_app_in_a_new_event_loop_works(opencode_server):
+    """The command line connects (probing, reading the directory) in one event loop and
+    runs the app in another: nothing of the first may be reused by the second."""
+    import asyncio
+
+    backend = asyncio.run(connect(Connection(opencode_server.url)))
+    assert backend.kind == "opencode" and backend.scope == opencode_server.directory
+
+    async def use() -> None:
+        try:
+            snapshot = await backend.snapshot()
+            assert isinstance(snapshot.sessions, list)
+        finally:
+            await backend.aclose()
+
+    asyncio.run(use())
