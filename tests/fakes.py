@@ -54,6 +54,8 @@ class FakeBackend:
     pinned: Snapshot | None = None
     """A listing taken earlier, delivered by the next snapshot() (a stale listing)."""
     events_queue: asyncio.Queue[StreamItem] | None = None
+    history: dict[str, list[MessageWithParts]] = field(default_factory=dict)
+    """What messages() lists for a session."""
 
     # --- the test's hands on the server --------------------------------------------------
 
@@ -102,7 +104,7 @@ class FakeBackend:
             yield await queue.get()
 
     async def messages(self, session_id: str) -> list[MessageWithParts]:
-        return []
+        return list(self.history.get(session_id, []))
 
     async def workspace_path(self) -> str | None:
         return "/work/project"

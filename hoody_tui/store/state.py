@@ -164,6 +164,12 @@ class WorkspaceStore:
 
     # --- reading -------------------------------------------------------------------------
 
+    def agent_of(self, session_id: str) -> str | None:
+        """Who works in a session: the latest message's agent, else the session's own."""
+        stats = self.stats.get(session_id)
+        session = self.sessions.get(session_id)
+        return (stats.agent if stats else None) or (session.agent if session else None)
+
     def status(self, session_id: str) -> SessionStatus:
         return self.statuses.get(session_id, _IDLE)
 
@@ -460,8 +466,9 @@ class WorkspaceStore:
             self._upsert_message(info, changes)
             entry = self._entries(session_id).get(item.info.id)
             if entry is not None:
-                for part in item.parts:
-                    entry.upsert_part(part)
+                # The server's order of parts; one known only from live events keeps its place after.
+                listed = {part.id: part for part in item.parts}
+                entry.parts = {**listed, **{k: v for k, v in entry.parts.items() if k not in listed}}
         # Live events may have brought newer messages first: keep the list in time order.
         entries = self._entries(session_id)
         ordered = sorted(entries.values(), key=lambda e: ((e.info.time.created if e.info.time else None) or 0, e.info.id))

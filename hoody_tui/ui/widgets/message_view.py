@@ -173,6 +173,22 @@ class PartView(Vertical):
             self.query_one(Static).update(self._step_text(part))
 
 
+def _keep_order(container: Widget, wanted: list[Widget], first: int = 0) -> None:
+    """Put ``wanted`` (children of ``container``) in that order, from child index ``first``
+    on: a history listed after live events can hold messages (and parts) that go before
+    ones already shown. Moves only when the order differs."""
+    current = [child for child in container.children if child in wanted]
+    if current == wanted or len(current) != len(wanted):
+        return
+    previous: Widget | None = None
+    for widget in wanted:
+        if previous is None:
+            container.move_child(widget, before=first)
+        else:
+            container.move_child(widget, after=previous)
+        previous = widget
+
+
 class MessageBlock(Vertical):
     """One message: a header line and its parts."""
 
@@ -228,6 +244,7 @@ class MessageBlock(Vertical):
         for part_id in [k for k in self._parts if k not in entry.parts]:
             self._parts.pop(part_id).remove()
             self._seen_parts.pop(part_id, None)
+        _keep_order(self, [self._parts[part_id] for part_id in entry.parts], first=1)  # after the header
         return added
 
 
@@ -271,6 +288,7 @@ class MessageList(VerticalScroll):
             elif block.is_mounted:
                 added += block.sync(entry)
             previous = block
+        _keep_order(self, [self._blocks[entry.info.id] for entry in entries])
         if added:
             if self.follow:
                 self.call_after_refresh(self.scroll_end, animate=False)
