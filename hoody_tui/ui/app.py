@@ -130,7 +130,8 @@ class HoodyApp(App[int]):
         # active screen, which may be a modal on top of them.
         backend = self.service.backend
         self.status_bar = StatusBar(self.options.server_label or backend.server, backend.scope, clock=self.clock,
-                                    insecure=self.options.insecure, credential=backend.capabilities.credential)
+                                    insecure=self.options.insecure, credential=backend.capabilities.credential,
+                                    show_jobs=backend.capabilities.jobs)
         self.switcher = ContentSwitcher(initial="sessions", id="views")
         self.sessions_view = SessionsView(self.service, clock=self.clock, id="sessions")
         self.stream_view = StreamView(self.service, id="stream")

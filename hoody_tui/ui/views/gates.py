@@ -124,7 +124,8 @@ class GatesView(TableView):
             table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table", id="gates-table")
             self._add_columns(table, self._widths(60))
             yield table
-            yield GateDetail(settle=self.settle, reject_note=self.service.capabilities.reject_note(), id="gate-detail")
+            yield GateDetail(settle=self.settle, reject_note=self.service.capabilities.reject_note(),
+                             rulesets=self.service.capabilities.rulesets, id="gate-detail")
         yield Static("", classes="view-hint")
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
@@ -222,12 +223,11 @@ class GatesView(TableView):
         if gate is None:
             return ("",) * len(self.COLUMNS)
         session = store.sessions.get(gate.session_id or "")
-        stats = store.stats.get(gate.session_id or "")
         title = self._labels.get(gate.session_id or "") or (session.title if session else None) or gate.session_id or ""
         title = fit(title, self.column_width("session") or 40)
         created = gate.time.created if gate.time else None
         age = relative_time(created, self.clock()) if created else ""
-        agent = shorten((stats.agent if stats else None) or "", 8)
+        agent = shorten(store.agent_of(gate.session_id or "") or "", 8)
         if isinstance(gate, PermissionRequest):
             risk = self.risk(gate)
             detail = gate.subject
@@ -311,14 +311,13 @@ class GatesView(TableView):
         if request is not None:
             session_id = request.session_id or ""
             session = store.sessions.get(session_id)
-            stats = store.stats.get(session_id)
             if (session_id and session_id not in self.rules and session_id not in self.rules_errors
                     and self.service.capabilities.rulesets):
                 self.rules_errors[session_id] = ""  # asked once; "" reads as loading
                 self.load_rules(session_id)
             detail.show_permission(
                 request, session_title=(session.title if session else None) or session_id,
-                agent=stats.agent if stats else None, risk=self.risk(request),
+                agent=store.agent_of(session_id), risk=self.risk(request),
                 rules=self.rules.get(session_id), rules_error=self.rules_errors.get(session_id),
                 state=state, tool_input=self._tool_input(request), colors=colors, dark=dark,
             )
@@ -326,10 +325,9 @@ class GatesView(TableView):
         question = store.questions.get(gate_id)
         if question is not None:
             session = store.sessions.get(question.session_id or "")
-            stats = store.stats.get(question.session_id or "")
             detail.show_question(
                 question, session_title=(session.title if session else None) or question.session_id or "",
-                agent=stats.agent if stats else None, state=state, colors=colors,
+                agent=store.agent_of(question.session_id or ""), state=state, colors=colors,
             )
 
     def _tool_input(self, request: PermissionRequest) -> Any:

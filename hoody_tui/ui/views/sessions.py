@@ -138,7 +138,7 @@ class SessionsView(SessionActions, TableView):
             placement[sid] = _placement(session)
             stats = store.stats.get(sid)
             status = store.status(sid).type
-            agent = (stats.agent if stats else None) or session.agent or ""
+            agent = store.agent_of(sid) or ""
             model = (stats.model if stats else None) or (session.model.label() if session.model else "")
             order.append((sid, f"{session.title or sid} {sid} {status} {agent} {model}".lower()))
         return order
@@ -166,7 +166,7 @@ class SessionsView(SessionActions, TableView):
         last = max((stats.last_activity or 0) if stats else 0, session.updated_ms or 0) or None
         # The session's own totals when the server keeps them (they count every message,
         # also those from before we connected); else what the messages seen add up to.
-        agent = (stats.agent if stats else None) or session.agent or ""
+        agent = store.agent_of(sid) or ""
         model = (stats.model if stats else None) or (session.model.label() if session.model else "")
         tokens = session.tokens.total if session.tokens else (stats.tokens if stats else None)
         cost = session.cost if session.cost is not None else (stats.cost if stats else None)

@@ -67,10 +67,12 @@ class GateDetail(VerticalScroll):
     refused rather than landing on a gate the user never saw.
     """
 
-    def __init__(self, *, settle: float = 0.35, reject_note: str = "", **kwargs: Any) -> None:
+    def __init__(self, *, settle: float = 0.35, reject_note: str = "", rulesets: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settle = settle
         self.reject_note = reject_note
+        self.rulesets = rulesets
+        """The server tells a session's rules (else no "session rules" section at all)."""
         """What a reject does on this server (its backend says), under the keys."""
         self._gate_id: str | None = None
         self._changed_at = 0.0
@@ -147,7 +149,8 @@ class GateDetail(VerticalScroll):
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.patterns) or "  (none)"))
         parts.append(Text("\n\"always\" would persist", style="bold"))
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.always) or "  (nothing: always acts like once)"))
-        parts.append(self._rules(request, rules, rules_error, colors))
+        if self.rulesets:
+            parts.append(self._rules(request, rules, rules_error, colors))
         if request.tool and request.tool.call_id:
             parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
         parts.append(Text("\ny/Enter allow once · a always · n reject · N reject with a message", style="dim"))

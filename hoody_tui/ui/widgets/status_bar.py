@@ -58,9 +58,11 @@ class StatusBar(Horizontal):
     """Malformed frames skipped and reconnects, so far."""
 
     def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False,
-                 credential: str = "token") -> None:
+                 credential: str = "token", show_jobs: bool = True) -> None:
         super().__init__(id="status-bar")
         self.credential = credential
+        self._show_jobs = show_jobs
+        """False on a server without jobs: no count that is always 0."""
         self._server_label = server_label
         self._workspace = workspace
         self._clock = clock
@@ -100,6 +102,9 @@ class StatusBar(Horizontal):
         if not self._texts.get("sb-trouble"):
             widths.pop("sb-trouble", None)
         hidden: set[str] = set()
+        if not self._show_jobs:
+            widths.pop("sb-jobs", None)
+            hidden.add("sb-jobs")
         short_target = target_text
         spare = self.size.width - sum(widths.values())
         for label_id in self._DROP_ORDER:
