@@ -18,7 +18,8 @@ import platformdirs
 __all__ = ["Redactor", "setup_log_file", "write_crash_report", "crash_line", "crash_dir", "LOG_MAX_BYTES"]
 
 LOG_MAX_BYTES = 5 * 1024 * 1024
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\"]+")
+_BEARER = re.compile(r"(?i)((?:bearer|basic)\s+)[^\s'\"]+")
+"""A credential in an ``Authorization`` header (a token, or opencode's Basic password)."""
 
 
 class Redactor:
@@ -65,6 +66,9 @@ def write_crash_report(error: BaseException, redact: Redactor, directory: Path |
     """Write the traceback (redacted) to a file; returns its path, or None if it could not."""
     directory = directory or crash_dir()
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    inner = getattr(error, "error", None)  # Textual's WorkerFailed carries the worker's own error
+    if isinstance(inner, BaseException) and inner is not error.__cause__:
+        text += "\nThe worker's own error:\n" + "".join(traceback.format_exception(type(inner), inner, inner.__traceback__))
     try:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"

@@ -14,6 +14,8 @@ def test_redactor_removes_the_token_and_bearer_credentials():
     text = redact(f"url with {TOKEN} and header Authorization: Bearer other-secret-value")
     assert TOKEN not in text and "other-secret-value" not in text
     assert text.count("<redacted>") == 2
+    basic = redact("Authorization: Basic b3BlbmNvZGU6cHc= sent")
+    assert "b3BlbmNvZGU6cHc=" not in basic and "Basic <redacted>" in basic
 
 
 def test_log_file_is_redacted(tmp_path):
@@ -56,3 +58,18 @@ def test_log_file_is_bounded_however_much_is_logged(tmp_path):
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["debug.log", "debug.log.1", "debug.log.2"]  # two old files kept, no more
     assert all((tmp_path / name).stat().st_size <= LOG_MAX_BYTES for name in files)
+
+
+def test_a_crash_in_a_worker_reports_the_workers_own_traceback(tmp_path):
+    from textual.worker import WorkerFailed
+
+    def deep_in_the_worker():
+        raise RuntimeError("Event loop is closed")
+
+    try:
+        deep_in_the_worker()
+    except RuntimeError as exc:
+        failed = WorkerFailed(exc)
+    path = write_crash_report(failed, Redactor(None), tmp_path)
+    text = path.read_text()
+    assert "WorkerFailed" in text and "deep_in_the_worker" in text and "Event loop is closed" in text
