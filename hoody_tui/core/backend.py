@@ -74,6 +74,12 @@ class Capabilities:
     """A reject also rejects the session's other pending requests."""
     tasks: bool = False
     """A session's background tasks are reported (the stream view shows them)."""
+    reject_message: bool = True
+    """A reject can carry a message for the agent (``N``)."""
+    question_reject: bool = True
+    """A question can be rejected (else it is answered, or its turn aborted)."""
+    question_reject_reason: bool = True
+    """A question's reject can carry a reason."""
     credential: str = "token"
     """What the server's secret is called to a person (a token, a password)."""
     credential_help: str = "set HOODY_TOKEN or use --token-file"

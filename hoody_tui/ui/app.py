@@ -225,7 +225,10 @@ class HoodyApp(App[int]):
     # --- showing what changed ------------------------------------------------------------
 
     def _shutting_down(self) -> bool:
-        return self._exit or self._closing or self._closed or not self.screen_stack or not self.sessions_view.is_attached
+        # _running goes False first when Textual shuts the app down without exit() (as
+        # run_test does, or a crash elsewhere); exit() sets _exit.
+        return (self._exit or not self._running or self._closing or self._closed or not self.screen_stack
+                or not self.sessions_view.is_attached)
 
     def _tick_views(self) -> None:
         view = self.view(self.current_view)
@@ -234,7 +237,7 @@ class HoodyApp(App[int]):
 
     def flush_views(self, changes: Changes) -> None:
         """Show what the store changed since the last update, on every widget at once."""
-        if self._exit or not self.status_bar.is_mounted:
+        if self._shutting_down() or not self.status_bar.is_mounted:
             return  # a paced update may fire during teardown
         store = self.store
         bar = self.status_bar

@@ -5,6 +5,7 @@ would: the session is listed, the permission its model asks for appears in the q
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,132 @@ def test_connecting_then_running_the_app_in_a_new_event_loop_works(opencode_serv
             await backend.aclose()
 
     asyncio.run(use())
+
+
+async def _question(pilot, app, client, prompt: str) -> tuple[str, str]:
+    sid = client.create_session()["id"]
+    await until(pilot, lambda: sid in app.store.sessions)
+    client.prompt_async(sid, prompt)
+    await until(pilot, lambda: any(q.session_id == sid for q in app.store.questions.values()))
+    await pilot.press("4")
+    gate = next(q.id for q in app.store.questions.values() if q.session_id == sid)
+    await until(pilot, lambda: app.gates_view.detail.gate_id == gate)
+    await until(pilot, app.gates_view.detail.settled)
+    return sid, gate
+
+
+async def test_a_question_is_answered_in_its_panel_and_the_turn_goes_on(opencode_server, opencode_client, fake_model):
+    from hoody_tui.ui.screens.answer import AnswerScreen
+
+    app, sent = opencode_app(opencode_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        sid, gate = await _question(pilot, app, opencode_client, "ask: Ship the release?")
+        assert [o.label for o in app.store.questions[gate].questions[0].options] == ["Yes", "No"]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AnswerScreen))
+        await until(pilot, app.screen.ready)
+        await pilot.press("down", "enter")  # "No"
+        await until(pilot, lambda: gate not in app.store.questions)
+        await until(pilot, lambda: any(t.startswith("Final: ") for t in texts_in_store(app, sid)))
+    assert [(s.path, s.body, s.status) for s in sent.replies()] == [(f"/question/{gate}/reply", {"answers": [["No"]]}, 200)]
+    assert any('"Ship the release?"="No"' in r for r in fake_model.tool_results())
+
+
+async def test_a_question_rejected_with_n_asks_for_no_reason_opencode_would_drop(opencode_server, opencode_client):
+    app, sent = opencode_app(opencode_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        sid, gate = await _question(pilot, app, opencode_client, "ask: Deploy now?")
+        await pilot.press("n")
+        await until(pilot, lambda: gate not in app.store.questions)
+        assert not isinstance(app.screen, TextPromptScreen)
+        await until(pilot, lambda: app.store.status(sid).type == "idle")
+    assert [(s.path, s.body, s.status) for s in sent.replies()] == [(f"/question/{gate}/reject", None, 200)]
+
+
+async def test_abort_with_a_permission_pending_drops_the_gate_opencode_keeps_listing(opencode_server, opencode_client):
+    """opencode still lists a permission request after its session was aborted: the app
+    drops it and says why, instead of offering a gate nothing can decide."""
+    app, sent = opencode_app(opencode_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        sid, gate = await _gate(pilot, app, opencode_client, "run: echo never-runs")
+        await pilot.press("o")  # to its stream, where A aborts the turn
+        await until(pilot, lambda: app.current_view == "stream" and app.stream_view.session_id == sid)
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: gate not in app.store.permissions)
+        await until(pilot, lambda: any(n.text.startswith("Dropped, the turn ended") for n in app.notices))
+        # opencode answers the abort after it has stopped the turn (and said so on the stream).
+        await until(pilot, lambda: any(s.path.endswith("/abort") for s in sent.sent))
+        still_listed = gate in [p["id"] for p in opencode_client.permissions()]
+        # A fresh listing (what a reconnect does) does not bring it back either.
+        snapshot = await app.service.backend.snapshot()
+        assert gate not in [p.id for p in snapshot.permissions]
+    assert [s.path for s in sent.sent if s.path.endswith("/abort")] == [f"/session/{sid}/abort"]
+    assert not sent.replies()
+    assert still_listed  # the quirk of opencode 1.18.33 this guards against
+
+
+async def test_todo_and_diff_open_on_opencode(opencode_server, opencode_client):
+    from hoody_tui.ui.screens.details import DetailsScreen
+
+    sid = opencode_client.create_session()["id"]
+    app, _ = opencode_app(opencode_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: sid in app.store.sessions)
+        app.open_stream(sid)
+        await until(pilot, lambda: app.current_view == "stream")
+        for key, title in (("t", "Todo"), ("d", "Diff")):
+            await pilot.press(key)
+            await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+            assert app.screen._title.startswith(title)
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
+
+
+async def test_what_opencode_does_not_have_is_absent_not_dead(opencode_server, opencode_client):
+    from hoody_tui.ui.help import help_rows
+    from hoody_tui.ui.screens.loop import LoopScreen
+
+    from ..ui.test_backend_ui import footer_text
+
+    opencode_client.create_session()
+    app, _ = opencode_app(opencode_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: bool(app.sessions_view._keys))
+        sections = dict(help_rows(app))
+        assert "Jobs view" not in sections
+        offered = {description for _, description, _ in sections["Sessions view"]}
+        assert {"Open stream", "Abort", "Todo", "Diff"} <= offered
+        assert not offered & {"Loop", "CLI agent", "Summary"}
+        assert "Jobs" not in footer_text(app)
+        await pilot.press("3", "l", "g", "s")
+        await pilot.pause()
+        assert app.current_view == "sessions" and app.screen is app.screen_stack[0]
+        assert not isinstance(app.screen, LoopScreen)
+
+
+async def test_a_workspace_directory_scopes_every_request(opencode_server, opencode_client, tmp_path):
+    """One server, two projects: with --workspace the other directory, only its sessions."""
+    other = tmp_path / "proj2"
+    other.mkdir()
+    # The same scripted model there: opencode reads the project's own opencode.json.
+    (other / "opencode.json").write_text((Path(opencode_server.directory) / "opencode.json").read_text())
+    from .server import OpencodeClient
+
+    with OpencodeClient(opencode_server) as here, OpencodeClient(url=opencode_server.url, directory=str(other)) as there:
+        mine = there.create_session()["id"]
+        not_mine = here.create_session()["id"]
+        app, sent = opencode_app(opencode_server, directory=str(other))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: mine in app.store.sessions)
+            there.prompt_async(mine, "run: echo in-proj2")
+            await until(pilot, lambda: any(p.session_id == mine for p in app.store.permissions.values()))
+            assert not_mine not in app.store.sessions
+            assert app.service.backend.scope == str(other)
+            await pilot.press("4")
+            await until(pilot, lambda: app.gates_view.detail.gate_id is not None)
+            await until(pilot, app.gates_view.detail.settled)
+            await pilot.press("y")
+            await until(pilot, lambda: "Final: in-proj2" in "".join(texts_in_store(app, mine)))
+        assert [s.status for s in sent.replies()] == [200]

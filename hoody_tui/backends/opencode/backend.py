@@ -49,6 +49,7 @@ CAPABILITIES = Capabilities(
     gate_generation=False,
     reject_effect="stops-turn-unless-message",
     reject_rejects_siblings=True,
+    question_reject_reason=False,
     credential="password",
     credential_help=("set HOODY_TOKEN, use --token-file, or set OPENCODE_SERVER_PASSWORD (HTTP Basic, user opencode "
                      "or OPENCODE_SERVER_USERNAME)"),

@@ -395,6 +395,12 @@ class GatesView(TableView):
         event.stop()
         self.action_decide("enter")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``N`` is absent on a server whose reject carries no message."""
+        if action == "decide" and parameters == ("reject-message",):
+            return self.service.capabilities.reject_message
+        return True
+
     def action_decide(self, kind: str) -> None:
         """A deciding key: its gate is the one shown now, captured before anything else."""
         gate = self._shown()
@@ -403,9 +409,14 @@ class GatesView(TableView):
             return
         if not self._ready():
             return
+        capabilities = self.service.capabilities
         if isinstance(gate, Question):
             if kind in ("reject", "reject-message"):
-                self._reject_question(gate)
+                if capabilities.question_reject:
+                    self._reject_question(gate)
+                else:
+                    self.notify("This server cannot reject a question: answer it (Enter), or abort its turn (A "
+                                "in its stream).")
             elif kind in ("enter", "once"):
                 self._answer(gate)
             else:
@@ -415,6 +426,8 @@ class GatesView(TableView):
             self._send(gate, "once")
         elif kind == "reject":
             self._send(gate, "reject")
+        elif kind == "reject-message" and not capabilities.reject_message:
+            self.notify("This server takes no message with a reject: n rejects the call.")
         elif kind == "reject-message":
             self.app.push_screen(
                 TextPromptScreen("Reject with a message for the agent", placeholder="why not, or what to do instead",
@@ -435,6 +448,9 @@ class GatesView(TableView):
                                           settle=self.settle), chosen)
 
     def _reject_question(self, question: Question) -> None:
+        if not self.service.capabilities.question_reject_reason:
+            self._send(question, "reject-question", None)  # this server takes no reason: none is asked for
+            return
         self.app.push_screen(
             TextPromptScreen("Reject the question", placeholder="reason (optional)", allow_empty=True),
             lambda text: self._send(question, "reject-question", text or None) if text is not None else None,
