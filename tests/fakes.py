@@ -24,6 +24,9 @@ __all__ = ["FakeBackend", "Reply", "FULL", "MINIMAL"]
 
 FULL = Capabilities(questions=True, jobs=True, loops="directive", cli_agent=True, rulesets=True, todo=True,
                     diff=True, summary=True, abort=True)
+GATEWAY_LIKE = Capabilities(questions=True, jobs=True, loops="recurring", cli_agent=False, rulesets=False, todo=False,
+                            diff=False, summary=False, abort=True, gate_generation=True, tasks=True, persist_dirs=True,
+                            reject_message=False, question_reject=False)
 MINIMAL = Capabilities(questions=True, jobs=False, loops="none", cli_agent=False, rulesets=False, todo=False,
                        diff=False, summary=False, abort=True, reject_effect="stops-turn-unless-message")
 
@@ -54,6 +57,8 @@ class FakeBackend:
     pinned: Snapshot | None = None
     """A listing taken earlier, delivered by the next snapshot() (a stale listing)."""
     events_queue: asyncio.Queue[StreamItem] | None = None
+    recurring: dict[str, dict[str, RecurringLoop]] = field(default_factory=dict)
+    loop_calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     history: dict[str, list[MessageWithParts]] = field(default_factory=dict)
     """What messages() lists for a session."""
 
@@ -194,22 +199,35 @@ class FakeBackend:
         return
         yield
 
-    # --- recurring loops: the gateway's, not this server's ---------------------------
+    # --- recurring loops (offered when capabilities.loops == "recurring") -----------------
 
     async def recurring_loops(self, session_id: str) -> list[RecurringLoop]:
-        return []
+        return list(self.recurring.get(session_id, {}).values())
 
     async def create_recurring_loop(self, session_id: str, spec: RecurringLoopSpec) -> RecurringLoop:
-        raise Unsupported("the fake backend has no recurring loops")
+        if self.capabilities.loops != "recurring":
+            raise Unsupported("the fake backend has no recurring loops")
+        loops = self.recurring.setdefault(session_id, {})
+        loop = RecurringLoop(id=f"loop_{len(loops) + 1}", session_id=session_id, prompt=spec.prompt,
+                             interval=spec.interval, max_runs=spec.max_runs, stop_when=spec.stop_when,
+                             max_cost_usd=spec.max_cost_usd, max_wall_ms=spec.max_wall_ms, status="active")
+        loops[loop.id] = loop
+        self.loop_calls.append(("create", loop.id, spec.model_dump(exclude_none=True)))
+        return loop
 
     async def update_recurring_loop(self, session_id: str, loop_id: str, intent: Mapping[str, object]) -> RecurringLoop:
-        raise Unsupported("the fake backend has no recurring loops")
+        loop = self.recurring[session_id][loop_id]
+        self.loop_calls.append(("update", loop_id, dict(intent)))
+        updated = loop.model_copy(update=dict(intent))
+        self.recurring[session_id][loop_id] = updated
+        return updated
 
     async def run_recurring_loop_now(self, session_id: str, loop_id: str) -> None:
-        raise Unsupported("the fake backend has no recurring loops")
+        self.loop_calls.append(("run-now", loop_id, {}))
 
     async def delete_recurring_loop(self, session_id: str, loop_id: str) -> None:
-        raise Unsupported("the fake backend has no recurring loops")
+        self.loop_calls.append(("delete", loop_id, {}))
+        del self.recurring[session_id][loop_id]
 
     async def aclose(self) -> None:
         return None

@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 from ..api.cli_agent import CliAgentStarted
 from ..api.errors import Conflict, HoodyError
 from ..api.jobs import Job
-from ..api.loops import Loop
+from ..api.loops import Loop, RecurringLoop, RecurringLoopSpec
 from ..api.permissions import SessionPermissions
 from ..api.sessions import FileDiff, SessionSummary, Todo
 from ..gates.audit import AuditLog
@@ -336,6 +336,53 @@ class WorkspaceService:
             return ActionResult.failed(exc)
         self.changed(self.store.set_loop(session_id, None))
         return ActionResult(True, "Loop stopped.")
+
+    # --- recurring loops (a gateway's: many per session) ----------------------------------
+
+    async def refresh_recurring(self, session_id: str) -> ActionResult[list[RecurringLoop]]:
+        try:
+            loops = await self.backend.recurring_loops(session_id)
+        except HoodyError as exc:
+            return ActionResult.failed(exc)
+        self.changed(self.store.set_recurring(session_id, loops))
+        return ActionResult(True, "", loops)
+
+    async def create_recurring(self, session_id: str, spec: RecurringLoopSpec) -> ActionResult[RecurringLoop]:
+        try:
+            loop = await self.backend.create_recurring_loop(session_id, spec)
+        except HoodyError as exc:
+            return ActionResult.failed(exc)
+        self.changed(self.store.put_recurring(session_id, loop))
+        return ActionResult(True, f"Loop created: every {loop.interval or spec.interval}, “{shorten(loop.prompt, 40)}”.",
+                            loop)
+
+    async def pause_recurring(self, session_id: str, loop_id: str, paused: bool) -> ActionResult[RecurringLoop]:
+        try:
+            loop = await self.backend.update_recurring_loop(session_id, loop_id, {"paused": paused})
+        except HoodyError as exc:
+            return ActionResult.failed(exc)
+        self.changed(self.store.put_recurring(session_id, loop))
+        return ActionResult(True, f"Loop {'paused' if paused else 'resumed'}: “{shorten(loop.prompt, 40)}”.", loop)
+
+    async def run_recurring_now(self, session_id: str, loop_id: str) -> ActionResult[None]:
+        try:
+            await self.backend.run_recurring_loop_now(session_id, loop_id)
+        except Conflict as exc:
+            if exc.code in ("turn_in_flight", "gate_parked"):
+                why = "a turn is running" if exc.code == "turn_in_flight" else "a gate is waiting for you (4)"
+                return ActionResult.failed(exc, f"Not run now: {why} in this session; it runs at its next time.")
+            return ActionResult.failed(exc)
+        except HoodyError as exc:
+            return ActionResult.failed(exc)
+        return ActionResult(True, "Loop run started.")
+
+    async def delete_recurring(self, session_id: str, loop_id: str) -> ActionResult[None]:
+        try:
+            await self.backend.delete_recurring_loop(session_id, loop_id)
+        except HoodyError as exc:
+            return ActionResult.failed(exc)
+        self.changed(self.store.drop_recurring(session_id, loop_id))
+        return ActionResult(True, "Loop deleted.")
 
     # --- CLI-agent runs ------------------------------------------------------------------
 

@@ -273,9 +273,11 @@ class WorkspaceStore:
         elif isinstance(event, RecurringLoopUpdated):
             self.recurring.setdefault(event.session_id, {})[event.loop.id] = event.loop
             changes.loops.add(event.session_id)
+            changes.sessions.add(event.session_id)
         elif isinstance(event, RecurringLoopDeleted):
             if self.recurring.get(event.session_id, {}).pop(event.loop_id, None) is not None:
                 changes.loops.add(event.session_id)
+                changes.sessions.add(event.session_id)
         elif isinstance(event, TasksUpdated):
             self.tasks[event.session_id] = list(event.tasks)
             changes.tasks.add(event.session_id)
@@ -534,6 +536,22 @@ class WorkspaceStore:
             changes.sessions.add(session_id)
         return changes
 
+    def set_recurring(self, session_id: str, loops: Iterable[RecurringLoop]) -> Changes:
+        """The session's recurring loops, all of them (a listing)."""
+        changes = Changes()
+        fresh = {loop.id: loop for loop in loops}
+        if self.recurring.get(session_id, {}) != fresh:
+            self.recurring[session_id] = fresh
+            changes.loops.add(session_id)
+            changes.sessions.add(session_id)
+        return changes
+
+    def put_recurring(self, session_id: str, loop: RecurringLoop) -> Changes:
+        return self.apply(RecurringLoopUpdated(type="recurring_loop.updated", session_id=session_id, loop=loop))
+
+    def drop_recurring(self, session_id: str, loop_id: str) -> Changes:
+        return self.apply(RecurringLoopDeleted(type="recurring_loop.deleted", session_id=session_id, loop_id=loop_id))
+
     # --- resync --------------------------------------------------------------------------
 
     def resync(self, snapshot: Snapshot) -> Changes:
@@ -572,6 +590,7 @@ class WorkspaceStore:
                 if self.recurring.get(session_id, {}) != fresh:
                     self.recurring[session_id] = fresh
                     changes.loops.add(session_id)
+                    changes.sessions.add(session_id)
         if snapshot.jobs is not None or snapshot.loops is not None:
             changes.merge(self.apply_details(snapshot.jobs or [], snapshot.loops or {}))
         return changes

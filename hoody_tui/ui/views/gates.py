@@ -125,7 +125,9 @@ class GatesView(TableView):
             self._add_columns(table, self._widths(60))
             yield table
             yield GateDetail(settle=self.settle, reject_note=self.service.capabilities.reject_note(),
-                             rulesets=self.service.capabilities.rulesets, id="gate-detail")
+                             rulesets=self.service.capabilities.rulesets,
+                             persist_dirs=self.service.capabilities.persist_dirs,
+                             reject_message=self.service.capabilities.reject_message, id="gate-detail")
         yield Static("", classes="view-hint")
         yield Static(self.EMPTY_TEXT, classes="view-empty")
 
@@ -459,7 +461,11 @@ class GatesView(TableView):
     def _confirm_always(self, request: PermissionRequest) -> None:
         patterns = "\n".join(f"  {neutralise(p)}" for p in request.always) or "  (none: this acts like once)"
         risk = self.risk(request)
-        question = f"Always allow {neutralise(request.permission or 'this')} in this session for:\n{patterns}"
+        if self.service.capabilities.persist_dirs:
+            question = (f"Allow {neutralise(request.permission or 'this')}, and save access to these directories "
+                        f"in the agent's settings:\n{patterns}")
+        else:
+            question = f"Always allow {neutralise(request.permission or 'this')} in this session for:\n{patterns}"
         if risk.risky:
             question = f"⚠ This call is risky: {risk.describe()}.\n\n{question}"
         breadth = always_breadth(request)

@@ -59,6 +59,10 @@ class SessionActions(WidgetMixin):
             self.notify(f"This server has no {action.replace('-', ' ')}.", severity="warning")
         elif action == "earlier":
             self.load_earlier(session_id)
+        elif action == "loop" and service.capabilities.loops == "recurring":
+            from ..screens.recurring import RecurringLoopsScreen
+
+            self.app.push_screen(RecurringLoopsScreen(service, session_id))
         elif action == "loop":
             from ..screens.loop import LoopScreen
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
+from ...api.loops import RecurringLoop
 from ...api.sessions import Session
 from ...store.changes import Changes
 from ...text import fit, shorten
@@ -179,7 +180,7 @@ class SessionsView(SessionActions, TableView):
             money(cost) if cost is not None else "-",
             relative_time(last, self.clock()),
             gates_cell,
-            loop.progress_label if loop else "",
+            loop.progress_label if loop else _recurring_label(store.recurring.get(sid)),
         )
 
     def on_data_table_row_selected(self, event) -> None:
@@ -214,3 +215,15 @@ class SessionsView(SessionActions, TableView):
 def _placement(session: Session) -> tuple[str | None, int]:
     """What a session's place in the list depends on: its parent and when it was created."""
     return session.parent_id, (session.time.created if session.time else None) or 0
+
+
+def _recurring_label(loops: dict[str, RecurringLoop] | None) -> str:
+    """A gateway session's recurring loops in the Loop column: how many run, how many paused."""
+    if not loops:
+        return ""
+    active = sum(1 for loop in loops.values() if loop.state == "active")
+    paused = sum(1 for loop in loops.values() if loop.state == "paused")
+    text = f"⟳ {active}" if active else ""
+    if paused:
+        text += f"{' ' if text else ''}‖ {paused}"
+    return text or f"{len(loops)} ended"

@@ -54,6 +54,7 @@ class StreamView(SessionActions, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title", id="stream-title")
         yield Static("Pick a session in Sessions (1) and press Enter.", classes="view-empty", id="stream-empty")
+        yield Static("", id="stream-tasks")
         yield MessageList(id="message-list")
         yield Static("", id="stream-new")
 
@@ -96,6 +97,7 @@ class StreamView(SessionActions, Vertical):
         self._show_empty()
         self.message_list.show_session(session_id, self.store.session_messages(session_id) if session_id else [])
         self._show_title()
+        self._show_tasks()
         self._focus_call()
 
     def _focus_call(self) -> None:
@@ -131,6 +133,8 @@ class StreamView(SessionActions, Vertical):
             self._focus_call()
         if sid in changes.sessions or changes.gates or changes.messages:
             self._show_title()
+        if sid in changes.tasks or changes.resynced:
+            self._show_tasks()
 
     def _show_deleted(self) -> None:
         """The session is gone: say so, and drop its messages (no half-finished message
@@ -169,10 +173,33 @@ class StreamView(SessionActions, Vertical):
         loop = store.loops.get(sid)
         if loop:
             text.append(f"  loop {loop.progress_label}")
+        recurring = store.recurring.get(sid)
+        if recurring:
+            text.append(f"  ⟳ {len(recurring)} loop{'s' if len(recurring) != 1 else ''} (l)")
         hidden = store.hidden_earlier(sid)
         if hidden:
             text.append(f"  · {hidden} earlier (u)", style="dim")
         title.update(safe_text(text))  # the status, agent and model come from the server
+
+    def _show_tasks(self) -> None:
+        """The session's background tasks (a gateway reports them), above its messages."""
+        panel = self.query_one("#stream-tasks", Static)
+        tasks = self.store.tasks.get(self.session_id or "") if self.service.capabilities.tasks else None
+        panel.display = bool(tasks)
+        if not tasks:
+            return
+        text = Text("tasks  ", style="bold")
+        marks = {"running": "▶", "completed": "✓", "done": "✓", "failed": "✕", "cancelled": "⊘"}
+        for index, task in enumerate(tasks[:8]):
+            if index:
+                text.append("  ·  ")
+            status = task.status or "?"
+            text.append(f"{marks.get(status, '○')} ", style=theme_color(self.app, STATUS_COLOR.get(
+                "busy" if status == "running" else "error" if status == "failed" else "idle", "foreground")))
+            text.append(shorten(task.title or task.tid, 40))
+        if len(tasks) > 8:
+            text.append(f"  · +{len(tasks) - 8} more", style="dim")
+        panel.update(safe_text(text))  # task titles are the agent's words
 
     def _show_unseen(self, _value: object = None) -> None:
         label = self.query_one("#stream-new", Static)

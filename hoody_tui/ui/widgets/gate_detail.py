@@ -67,11 +67,15 @@ class GateDetail(VerticalScroll):
     refused rather than landing on a gate the user never saw.
     """
 
-    def __init__(self, *, settle: float = 0.35, reject_note: str = "", rulesets: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, settle: float = 0.35, reject_note: str = "", rulesets: bool = True, persist_dirs: bool = False,
+                 reject_message: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settle = settle
         self.reject_note = reject_note
         self.rulesets = rulesets
+        self.persist_dirs = persist_dirs
+        """"Always" saves the directories the request names (a gateway), not patterns."""
+        self.reject_message = reject_message
         """The server tells a session's rules (else no "session rules" section at all)."""
         """What a reject does on this server (its backend says), under the keys."""
         self._gate_id: str | None = None
@@ -147,13 +151,17 @@ class GateDetail(VerticalScroll):
             parts.append(Text(f"\nurl  {neutralise(url)}"))
         parts.append(Text("\npatterns", style="bold"))
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.patterns) or "  (none)"))
-        parts.append(Text("\n\"always\" would persist", style="bold"))
+        if self.persist_dirs:
+            parts.append(Text("\n\"always\" would also save access to these directories", style="bold"))
+        else:
+            parts.append(Text("\n\"always\" would persist", style="bold"))
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.always) or "  (nothing: always acts like once)"))
         if self.rulesets:
             parts.append(self._rules(request, rules, rules_error, colors))
         if request.tool and request.tool.call_id:
             parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
-        parts.append(Text("\ny/Enter allow once · a always · n reject · N reject with a message", style="dim"))
+        keys = "y/Enter allow once · a always · n reject" + (" · N reject with a message" if self.reject_message else "")
+        parts.append(Text("\n" + keys, style="dim"))
         if self.reject_note:
             parts.append(Text(self.reject_note, style="dim italic"))
         self._show(parts)
