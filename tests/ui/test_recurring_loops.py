@@ -20,7 +20,6 @@ from ..fakes import GATEWAY_LIKE, FakeBackend
 from .test_answer_screen import screen_text
 from .test_backend_ui import footer_text, make_app, until
 
-
 NOW = 1_796_000_000.0
 
 
