@@ -25,14 +25,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from ..api.errors import HoodyError
+from ..api.errors import HoodyError, Invalid
 from ..api.permissions import PermissionRequest
 from ..gates.audit import AuditLog, AuditRecord
 from ..gates.ledger import Decision, Ledger, Outcome
 from ..store.changes import Changes, Gate, GoneGate
 from ..store.state import WorkspaceStore
 from ..text import shorten
-from .backend import Backend
+from .backend import Backend, Unsupported
 from .publications import Notice, Publish, StoreUpdated
 
 __all__ = ["GateDesk", "DecisionResult", "DecisionStatus", "describe_gate", "REPLY_WORDS"]
@@ -110,6 +110,8 @@ class GateDesk:
             await self._send(decision, gate)
         except HoodyError as exc:
             return self._failed(decision, gate, exc)
+        except Unsupported as exc:  # the UI should not have offered it: refused, nothing sent
+            return self._failed(decision, gate, Invalid(str(exc), status=0, context="deciding a gate"))
         self.ledger.succeeded(gate_id)
         self._audit(gate, decision, "ok")
         self.publish(StoreUpdated(self.store.remove_gate(gate_id)))
