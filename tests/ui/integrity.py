@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from hypothesis import strategies as st
 
+from hoody_tui.core.backend import Capabilities
 from hoody_tui.gates.ledger import Phase
 from hoody_tui.ui.app import HoodyApp
 from hoody_tui.ui.screens.answer import AnswerScreen
@@ -69,8 +70,16 @@ class Press:
     answered: bool = False
 
 
-def decision_of(gesture: str, is_question: bool) -> str | None:
+def decision_of(gesture: str, is_question: bool, capabilities: Capabilities | None = None) -> str | None:
+    """What ``gesture`` decides on a gate, on a server of ``capabilities``: a key the
+    server's gates do not take (N without reject messages, a question's reject where
+    questions cannot be rejected) decides nothing."""
+    caps = capabilities or Capabilities()
+    if gesture == "N" and not caps.reject_message:
+        return None
     if is_question:
+        if gesture in ("n", "N") and not caps.question_reject:
+            return None
         return {"enter": "answer", "y": "answer", "n": "reject-question", "N": "reject-question"}.get(gesture)
     return {"y": "once", "enter": "once", "a": "always", "n": "reject", "N": "reject"}[gesture]
 
@@ -130,7 +139,8 @@ async def run_property(world: IntegrityWorld, pilot, ops: list[tuple[str, Any]])
         else:
             shown = app.gates_view.detail.gate_id if app.current_view == "gates" and app.screen is main else None
             gate = (app.store.permissions.get(shown) or app.store.questions.get(shown)) if shown else None
-            decision = decision_of(arg, shown in app.store.questions) if gate is not None else None
+            decision = (decision_of(arg, shown in app.store.questions, app.service.capabilities)
+                        if gate is not None else None)
             settled = app.gates_view.detail.settled()
             must = bool(gate is not None and decision and settled and not app.ledger.locked(shown or ""))
             replies_before = len(await world.sent())

@@ -384,7 +384,9 @@ class SessionMapper:
         user_id = f"{sid}:t{idx}:user"
         user = Message.model_validate({"id": user_id, "sessionID": sid, "role": "user", "time": {"created": ts},
                                        "agent": self.agent})
-        assistant = self._assistant(f"{sid}:t{idx}", ts, user_id)
+        # The reply comes after its prompt: a millisecond later, so both sort in that order
+        # (a stream lists messages by time, then id, and "…:t1" sorts before "…:t1:user").
+        assistant = self._assistant(f"{sid}:t{idx}", ts + 1 if ts is not None else None, user_id)
         turn = self.turn = _Turn(assistant)
         out: list[Event] = [
             _event(SessionStatusChanged, type="session.status", sessionID=sid, status=BUSY),

@@ -46,10 +46,8 @@ def check_recurring_form(values: dict[str, str]) -> tuple[dict[str, str], Recurr
         errors["prompt"] = "Required"
     interval = values.get("interval", "").strip()
     every = duration_ms(interval)
-    if every is None:
+    if every is None or every <= 0:
         errors["interval"] = "A number and a unit: 90s, 30m, 2h or 1d"
-    elif every < 60_000:
-        errors["interval"] = "At least one minute"
     max_runs: int | None = None
     if values.get("max_runs", "").strip():
         try:

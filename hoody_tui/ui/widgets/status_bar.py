@@ -88,11 +88,15 @@ class StatusBar(Horizontal):
     # What gives way when the bar is too narrow, first to last.
     _DROP_ORDER = ("sb-clock", "sb-target", "sb-trouble", "sb-jobs", "sb-busy")
 
+    def _target(self) -> str:
+        """The server, and the workspace within it when there is one (a gateway has none)."""
+        return one_line(f"{self._server_label} / {self._workspace}" if self._workspace else self._server_label)
+
     def _fit(self) -> None:
         """Show what fits the width; the gate count always stays."""
         if not self._composed or not self.size.width:
             return
-        target_text = one_line(f"{self._server_label} / {self._workspace}")
+        target_text = self._target()
         widths = {label.id or "": cell_len(self._texts.get(label.id or "", "")) + 2 for label in self.query(Static)}
         widths["sb-app"] = len("hoody-tui") + 2
         widths["sb-target"] = cell_len(target_text) + 2
@@ -134,7 +138,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("hoody-tui", id="sb-app")
         # Content, not str: a "[" in a workspace id or server label is not markup.
-        yield Static(Content(one_line(f"{self._server_label} / {self._workspace}")), id="sb-target")
+        yield Static(Content(self._target()), id="sb-target")
         if self._insecure:
             yield Static("TLS OFF", id="sb-insecure")
         yield Static("", id="sb-connection")
