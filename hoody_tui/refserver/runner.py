@@ -11,9 +11,9 @@ import asyncio
 import inspect
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -204,18 +204,36 @@ def start_in_thread(config: ServerConfig | None = None, **overrides: Any) -> Run
     if overrides:
         config = replace(config, **overrides)
     config.validate()
+    url, ws, loop, thread, server = serve_in_thread(config, lambda: create_workspace(config), _run,
+                                                    "the reference server")
+    return RunningServer(config, url, ws, loop, thread, server)
+
+
+S = TypeVar("S")
+V = TypeVar("V", bound=uvicorn.Server)
+
+
+def serve_in_thread(
+    config: ServerConfig,
+    create: Callable[[], Awaitable[S]],
+    run: Callable[[S, socket.socket, Callable[[V], None]], Awaitable[None]],
+    what: str,
+) -> tuple[str, S, asyncio.AbstractEventLoop, threading.Thread, V]:
+    """Bind ``config``'s socket, build the server's state with ``create`` and serve it with
+    ``run`` on an event loop of its own in a daemon thread; return once it accepts
+    connections (any flavour: the workspace API, the gateway)."""
     sock = bind_socket(config.host, config.port)
     url = display_url(config.host, sock)
     ready = threading.Event()
     box: dict[str, Any] = {}
 
-    def on_ready(server: _Server) -> None:
+    def on_ready(server: V) -> None:
         box["server"] = server
         ready.set()
 
     async def main() -> None:
-        box["ws"] = await create_workspace(config)
-        await _run(box["ws"], sock, on_ready)
+        box["state"] = await create()
+        await run(box["state"], sock, on_ready)
 
     def thread_main() -> None:
         loop = asyncio.new_event_loop()
@@ -242,5 +260,5 @@ def start_in_thread(config: ServerConfig | None = None, **overrides: Any) -> Run
     thread.start()
     if not ready.wait(START_TIMEOUT) or "server" not in box:
         error = box.get("error")
-        raise RuntimeError(f"the reference server did not start: {error!r}") from error
-    return RunningServer(config, url, box["ws"], box["loop"], thread, box["server"])
+        raise RuntimeError(f"{what} did not start: {error!r}") from error
+    return url, box["state"], box["loop"], thread, box["server"]

@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 
 from ..config import ServerConfig
-from ..runner import START_TIMEOUT, bind_socket, display_url
+from ..runner import bind_socket, display_url, serve_in_thread
 from .app import build_gateway_app
 from .routes import PREFIX
 from .script import start_scenario
@@ -153,43 +153,5 @@ def start_gateway_in_thread(config: ServerConfig | None = None, **overrides: Any
     """Start a gateway in a daemon thread; return once it accepts connections."""
     config = replace(config or ServerConfig(), flavor="gateway", **overrides)
     config.validate()
-    sock = bind_socket(config.host, config.port)
-    url = display_url(config.host, sock)
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    def on_ready(server: _Server) -> None:
-        box["server"] = server
-        ready.set()
-
-    async def main() -> None:
-        box["state"] = await create_gateway(config)
-        await _run(box["state"], sock, on_ready)
-
-    def thread_main() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        box["loop"] = loop
-        try:
-            loop.run_until_complete(main())
-        except BaseException as exc:  # reported to the starting thread
-            box.setdefault("error", exc)
-        finally:
-            ready.set()
-            try:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.wait(pending, timeout=2))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
-                sock.close()
-
-    thread = threading.Thread(target=thread_main, name=f"hoody-refserver gateway {url}", daemon=True)
-    thread.start()
-    if not ready.wait(START_TIMEOUT) or "server" not in box:
-        error = box.get("error")
-        raise RuntimeError(f"the gateway did not start: {error!r}") from error
-    return RunningGateway(config, url, box["state"], box["loop"], thread, box["server"])
+    url, state, loop, thread, server = serve_in_thread(config, lambda: create_gateway(config), _run, "the gateway")
+    return RunningGateway(config, url, state, loop, thread, server)
