@@ -15,7 +15,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Generator
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -37,6 +37,7 @@ __all__ = [
     "payload_error",
     "check_body",
     "send",
+    "JsonClient",
 ]
 
 log = logging.getLogger("hoody_tui.api")
@@ -223,3 +224,76 @@ async def send(
             continue
         return decode_response(response, context)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+class JsonClient:
+    """What every backend's client shares: one ``httpx.AsyncClient`` on one origin (no
+    redirects followed, so every request stays there), its timeouts, and :meth:`request`,
+    which retries only GETs. Subclasses add one method per route and keep their
+    credentials in ``auth`` (an ``httpx.Auth`` whose repr never shows them)."""
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        auth: httpx.Auth | None = None,
+        verify: bool = True,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        get_retries: int = 2,
+        retry_delay: float = 0.25,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not root:
+            raise E.Unreachable("no server URL given")
+        self.base_url = root
+        self.verify = verify
+        self.get_retries = get_retries
+        self.retry_delay = retry_delay
+        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._http = httpx.AsyncClient(
+            base_url=root,
+            auth=auth,
+            # A plain-http server needs no TLS context, and building one (loading the CA
+            # bundle) cost ~20-30 ms of the start-up.
+            verify=verify if root.lower().startswith("https:") else False,
+            timeout=self._timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "hoody-tui"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared httpx client (the event streams use it too)."""
+        return self._http
+
+    @property
+    def connect_timeout(self) -> float | None:
+        return self._timeout.connect
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        context: str,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        authenticated: bool = True,
+    ) -> Any:
+        """Send one request; its decoded JSON. A GET is retried on a drop or a 5xx, nothing else."""
+        return await send(
+            self._http, method, path, context=context, origin=self.base_url, json_body=json_body, params=params,
+            retries=self.get_retries if method == "GET" else 0, retry_delay=self.retry_delay,
+            authenticated=authenticated,
+        )

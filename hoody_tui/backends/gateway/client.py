@@ -19,7 +19,7 @@ import httpx
 from ...api import errors as E
 from ...api.envelopes import unwrap_list
 from ...api.loops import RecurringLoop, RecurringLoopSpec
-from ...api.transport import check_body, parse_model, parse_models, send
+from ...api.transport import JsonClient, check_body, parse_model, parse_models
 from ...api.transport import segment as _seg
 from ...events.sse import SseStream
 from .mapping import WireJob, WireSummary
@@ -77,7 +77,7 @@ def _origin(base_url: str) -> str:
     return root.rstrip("/")
 
 
-class GatewayClient:
+class GatewayClient(JsonClient):
     """Async client of one gateway. ``base_url`` is the capability URL (its root), or the
     same ending in ``/api/v1/agent``."""
 
@@ -94,45 +94,14 @@ class GatewayClient:
         retry_delay: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        root = _origin(base_url)
-        if not root:
-            raise E.Unreachable("no server URL given")
-        self.base_url = root
-        self.verify = verify
-        self.get_retries = get_retries
-        self.retry_delay = retry_delay
+        super().__init__(_origin(base_url), auth=ClaimAuth(token, claim) if token else None, verify=verify,
+                         timeout=timeout, connect_timeout=connect_timeout, get_retries=get_retries,
+                         retry_delay=retry_delay, transport=transport)
         self._has_token = bool(token)
-        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self._http = httpx.AsyncClient(
-            base_url=root,
-            auth=ClaimAuth(token, claim) if token else None,
-            verify=verify if root.lower().startswith("https:") else False,
-            timeout=self._timeout,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "hoody-tui"},
-            follow_redirects=False,
-        )
 
     def __repr__(self) -> str:
         token = "set" if self._has_token else "none"
         return f"GatewayClient(base_url={self.base_url!r}, token={token})"
-
-    async def __aenter__(self) -> GatewayClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        return self._http
-
-    @property
-    def connect_timeout(self) -> float | None:
-        return self._timeout.connect
 
     @staticmethod
     def path(*parts: str) -> str:
@@ -146,11 +115,8 @@ class GatewayClient:
     async def _request(self, method: str, path: str, *, context: str, json_body: Any = None,
                        params: dict[str, Any] | None = None, authenticated: bool = True) -> Any:
         try:
-            return await send(
-                self._http, method, path, context=context, origin=self.base_url, json_body=json_body, params=params,
-                retries=self.get_retries if method == "GET" else 0, retry_delay=self.retry_delay,
-                authenticated=authenticated,
-            )
+            return await self.request(method, path, context=context, json_body=json_body, params=params,
+                                      authenticated=authenticated)
         except E.Conflict as exc:
             sentence = CONFLICTS.get(exc.code or "")
             if sentence is None:

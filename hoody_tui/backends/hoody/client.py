@@ -40,13 +40,13 @@ from ...api.requests import (
 from ...api.sessions import FileDiff, Session, SessionStatus, SessionSummary, Todo
 from ...api.transport import (
     BearerAuth,
+    JsonClient,
     check_body,
     decode_response,
     describe_transport_error,
     parse_model,
     parse_models,
     payload_error,
-    send,
 )
 from ...api.transport import segment as _seg
 from ...events.sse import SseStream
@@ -61,7 +61,7 @@ PREFIXES = ("/api/v1", "/api/v1/agent")
 QuestionReplyForm = Literal["answer", "answers", "both"]
 
 
-class HoodyClient:
+class HoodyClient(JsonClient):
     """Async client of one workspace of a hoody-agent server.
 
     ``base_url`` is the server's root (``https://api.hoody.com``); a URL that already
@@ -90,31 +90,15 @@ class HoodyClient:
             if root.endswith(prefix):
                 root, api_prefix = root[: -len(prefix)], prefix
                 break
-        if not root:
-            raise E.Unreachable("no server URL given")
         if not workspace:
             raise E.HoodyError("no workspace id given")
-        self.base_url = root
+        super().__init__(root, auth=BearerAuth(token) if token else None, verify=verify, timeout=timeout,
+                         connect_timeout=connect_timeout, get_retries=get_retries, retry_delay=retry_delay,
+                         transport=transport)
         self.workspace = workspace
         self.api_prefix = api_prefix
-        self.verify = verify
-        self.get_retries = get_retries
-        self.retry_delay = retry_delay
         self.question_reply_form: QuestionReplyForm = question_reply_form
         self._has_token = bool(token)
-        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self._http = httpx.AsyncClient(
-            base_url=root,
-            auth=BearerAuth(token) if token else None,
-            # A plain-http server needs no TLS context, and building one (loading the CA
-            # bundle) cost ~20-30 ms of the start-up. Redirects are not followed, so
-            # every request stays on this origin.
-            verify=verify if root.lower().startswith("https:") else False,
-            timeout=self._timeout,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "hoody-tui"},
-            follow_redirects=False,
-        )
         self._prefix_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -123,24 +107,6 @@ class HoodyClient:
             f"HoodyClient(base_url={self.base_url!r}, workspace={self.workspace!r}, "
             f"api_prefix={self.api_prefix!r}, token={token}, verify={self.verify})"
         )
-
-    async def __aenter__(self) -> HoodyClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The shared httpx client (used by the event streams)."""
-        return self._http
-
-    @property
-    def connect_timeout(self) -> float | None:
-        return self._timeout.connect
 
     # --- paths -------------------------------------------------------------------------
 
@@ -188,11 +154,8 @@ class HoodyClient:
         authenticated: bool = True,
     ) -> Any:
         """Send one request and return its decoded JSON (``None`` for an empty body)."""
-        return await send(
-            self._http, method, path, context=context, origin=self.base_url, json_body=json_body, params=params,
-            retries=self.get_retries if method == "GET" else 0, retry_delay=self.retry_delay,
-            authenticated=authenticated,
-        )
+        return await self.request(method, path, context=context, json_body=json_body, params=params,
+                                  authenticated=authenticated)
 
     _decode = staticmethod(decode_response)
     _model = staticmethod(parse_model)

@@ -29,7 +29,7 @@ from ...api.permissions import PermissionRequest
 from ...api.questions import Question
 from ...api.requests import PermissionReplyBody, QuestionReplyBody
 from ...api.sessions import FileDiff, Session, SessionStatus, Todo
-from ...api.transport import BasicAuth, check_body, parse_model, parse_models, payload_error, send
+from ...api.transport import BasicAuth, JsonClient, check_body, parse_model, parse_models, payload_error
 from ...api.transport import segment as _seg
 from ...events.sse import SseStream
 from .streams import instance_events
@@ -45,7 +45,7 @@ MESSAGE_PAGE = 400
 _STATUS_MAP: TypeAdapter[dict[str, SessionStatus]] = TypeAdapter(dict[str, SessionStatus])
 
 
-class OpencodeClient:
+class OpencodeClient(JsonClient):
     """Async client of one opencode server, scoped to one directory (its "workspace")."""
 
     def __init__(
@@ -62,47 +62,16 @@ class OpencodeClient:
         retry_delay: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        root = base_url.strip().rstrip("/")
-        if not root:
-            raise E.Unreachable("no server URL given")
-        self.base_url = root
+        super().__init__(base_url.strip().rstrip("/"), auth=BasicAuth(username, password) if password else None,
+                         verify=verify, timeout=timeout, connect_timeout=connect_timeout, get_retries=get_retries,
+                         retry_delay=retry_delay, transport=transport)
         self.directory = directory.strip()
-        self.verify = verify
-        self.get_retries = get_retries
-        self.retry_delay = retry_delay
         self._has_password = bool(password)
-        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self._http = httpx.AsyncClient(
-            base_url=root,
-            auth=BasicAuth(username, password) if password else None,
-            verify=verify if root.lower().startswith("https:") else False,
-            timeout=self._timeout,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "hoody-tui"},
-            follow_redirects=False,
-        )
         self._directory_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         password = "set" if self._has_password else "none"
         return f"OpencodeClient(base_url={self.base_url!r}, directory={self.directory!r}, password={password})"
-
-    async def __aenter__(self) -> OpencodeClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        return self._http
-
-    @property
-    def connect_timeout(self) -> float | None:
-        return self._timeout.connect
 
     # --- the request core --------------------------------------------------------------
 
@@ -132,10 +101,7 @@ class OpencodeClient:
         query = dict(params or {})
         if scoped:
             query["directory"] = await self.scope()
-        return await send(
-            self._http, method, path, context=context, origin=self.base_url, json_body=json_body, params=query,
-            retries=self.get_retries if method == "GET" else 0, retry_delay=self.retry_delay,
-        )
+        return await self.request(method, path, context=context, json_body=json_body, params=query)
 
     # --- server ------------------------------------------------------------------------
 
