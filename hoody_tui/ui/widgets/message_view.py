@@ -177,7 +177,8 @@ def _keep_order(container: Widget, wanted: list[Widget], first: int = 0) -> None
     """Put ``wanted`` (children of ``container``) in that order, from child index ``first``
     on: a history listed after live events can hold messages (and parts) that go before
     ones already shown. Moves only when the order differs."""
-    current = [child for child in container.children if child in wanted]
+    members = set(wanted)  # a set: this runs on every update of a stream of hundreds of messages
+    current = [child for child in container.children if child in members]
     if current == wanted or len(current) != len(wanted):
         return
     previous: Widget | None = None
