@@ -26,7 +26,6 @@ from typing import Any, NoReturn
 import httpx
 
 from ...api import errors as E
-from ...api.cli_agent import CliAgentStarted
 from ...api.events import Event
 from ...api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
 from ...api.loops import Loop, RecurringLoop, RecurringLoopSpec
@@ -38,6 +37,7 @@ from ...core.backend import Capabilities, JobStatusFilter, PermissionReply, Unsu
 from ...events.backoff import Backoff
 from ...events.items import StreamItem
 from ...store.state import Snapshot
+from ..absent import NoCliAgent, NoDirectiveLoop, absent
 from .client import GatewayClient
 from .mapping import (
     SessionMapper,
@@ -100,7 +100,8 @@ class GatewayUnsupported(E.Invalid, Unsupported):
         super().__init__(message, status=0, context=context)
 
 
-class GatewayBackend:
+class GatewayBackend(NoDirectiveLoop, NoCliAgent):
+    absent_as = "the gateway"
     kind = "gateway"
     capabilities = CAPABILITIES
 
@@ -403,23 +404,10 @@ class GatewayBackend:
 
     # --- the workspace API's loops and CLI-agent runs: not here ---------------------------
 
-    async def loop(self, session_id: str) -> Loop | None:
-        return None
 
-    async def start_loop(self, session_id: str, prompt: str, iters: int) -> Loop:
-        _absent("directive loops (its loops are recurring)")
 
-    async def stop_loop(self, session_id: str) -> None:
-        _absent("directive loops (its loops are recurring)")
 
-    async def start_cli_agent(
-        self, session_id: str, agent: str, prompt: str, *, model: str | None, git: bool | None, timeout_ms: int | None
-    ) -> CliAgentStarted:
-        _absent("CLI-agent runs")
 
-    async def cli_agent_run(self, session_id: str, job_id: str) -> AsyncIterator[object]:
-        _absent("CLI-agent runs")
-        yield  # pragma: no cover - makes this an async generator
 
     # --- recurring loops ---------------------------------------------------------------
 
@@ -461,7 +449,7 @@ def check_intent(intent: Mapping[str, object], *, context: str) -> None:
 
 
 def _absent(what: str) -> NoReturn:
-    raise Unsupported(f"the gateway has no {what}")
+    absent("the gateway", what)
 
 
 async def probe(client: GatewayClient) -> bool:

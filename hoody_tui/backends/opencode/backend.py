@@ -21,7 +21,6 @@ from typing import NoReturn
 
 import httpx
 
-from ...api.cli_agent import CliAgentStarted
 from ...api.events import SessionIdle, SessionStatusChanged, TurnEnded
 from ...api.jobs import BulkCancelResult, InjectResult, Job, JobCancelResult, JobPage, JobRetryResult
 from ...api.loops import Loop, RecurringLoop, RecurringLoopSpec
@@ -31,6 +30,7 @@ from ...api.sessions import FileDiff, Session, SessionSummary, Todo
 from ...core.backend import Capabilities, JobStatusFilter, PermissionReply, Unsupported
 from ...events.items import StreamItem
 from ...store.state import Snapshot
+from ..absent import NoCliAgent, NoDirectiveLoop, absent
 from .client import OpencodeClient
 
 __all__ = ["OpencodeBackend", "CAPABILITIES", "probe", "live_gates"]
@@ -67,7 +67,8 @@ def live_gates(snapshot: Snapshot) -> Snapshot:
     return snapshot
 
 
-class OpencodeBackend:
+class OpencodeBackend(NoDirectiveLoop, NoCliAgent):
+    absent_as = "an opencode server"
     kind = "opencode"
     capabilities = CAPABILITIES
 
@@ -165,23 +166,10 @@ class OpencodeBackend:
     async def inject_jobs(self, session_id: str, job_ids: Sequence[str] | None) -> InjectResult:
         _absent("jobs")
 
-    async def loop(self, session_id: str) -> Loop | None:
-        return None
 
-    async def start_loop(self, session_id: str, prompt: str, iters: int) -> Loop:
-        _absent("loops")
 
-    async def stop_loop(self, session_id: str) -> None:
-        _absent("loops")
 
-    async def start_cli_agent(
-        self, session_id: str, agent: str, prompt: str, *, model: str | None, git: bool | None, timeout_ms: int | None
-    ) -> CliAgentStarted:
-        _absent("CLI-agent runs")
 
-    async def cli_agent_run(self, session_id: str, job_id: str) -> AsyncIterator[object]:
-        _absent("CLI-agent runs")
-        yield  # pragma: no cover - makes this an async generator
 
     # --- recurring loops: the gateway's, not this server's ---------------------------
 
@@ -205,7 +193,7 @@ class OpencodeBackend:
 
 
 def _absent(what: str) -> NoReturn:
-    raise Unsupported(f"an opencode server has no {what}")
+    absent("an opencode server", what)
 
 
 async def probe(client: OpencodeClient) -> bool:
