@@ -239,7 +239,9 @@ class MessageBlock(Vertical):
                 self._parts[part_id] = view
                 self.mount(view)
                 added += 1
-            elif self._seen_parts.get(part_id) is not part:
+            elif (seen := self._seen_parts.get(part_id)) is not part and seen != part:
+                # A listing brings equal copies of what the stream showed: redrawing them
+                # would rebuild a tool's body (and drop a key sent to what had the focus).
                 view.show(part)
             self._seen_parts[part_id] = part
         for part_id in [k for k in self._parts if k not in entry.parts]:
