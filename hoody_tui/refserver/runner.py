@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import uvicorn
 
@@ -120,35 +120,21 @@ async def serve(
         sock.close()
 
 
-class RunningServer:
-    """A server running in a daemon thread with its own event loop.
-
-    ``url`` is the root (``http://127.0.0.1:PORT``), ``workspace`` the workspace id,
-    ``state`` the :class:`~.state.Workspace` (touch it only through :meth:`call`).
-    """
+class RunningInThread:
+    """A reference server (either flavour) in a daemon thread with its own event loop.
+    ``state`` is the server's state: touch it only through :meth:`call`."""
 
     call_timeout = 15.0
 
-    def __init__(self, config: ServerConfig, url: str, ws: Workspace, loop: asyncio.AbstractEventLoop,
-                 thread: threading.Thread, server: _Server) -> None:
+    def __init__(self, config: ServerConfig, url: str, state: Any, loop: asyncio.AbstractEventLoop,
+                 thread: threading.Thread, server: uvicorn.Server) -> None:
         self.config = config
         self.url = url
-        self.state = ws
-        self.workspace = ws.id
+        self.state = state
         self.loop = loop
         self._thread = thread
         self._server = server
         self._stopped = False
-
-    @property
-    def prefix(self) -> str:
-        """The first mounted prefix (``/api/v1`` unless ``prefix="agent"``)."""
-        return self.config.prefixes[0]
-
-    @property
-    def base(self) -> str:
-        """``{url}{prefix}/workspaces/{workspace}``: where the W routes live."""
-        return f"{self.url}{self.prefix}/workspaces/{self.workspace}"
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn(*args, **kwargs)`` in the server loop (awaiting it if it is a coroutine
@@ -167,9 +153,11 @@ class RunningServer:
 
         def apply() -> dict[str, Any]:
             self.state.faults.update(**changes)
-            return self.state.faults.as_dict()
+            result: dict[str, Any] = self.state.faults.as_dict()
+            return result
 
-        return self.call(apply)
+        result: dict[str, Any] = self.call(apply)
+        return result
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server: end the streams, shut uvicorn down, join the thread."""
@@ -187,11 +175,34 @@ class RunningServer:
             return
         self._thread.join(timeout)
 
-    def __enter__(self) -> RunningServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class RunningServer(RunningInThread):
+    """The workspace flavour running in a thread. ``url`` is the root
+    (``http://127.0.0.1:PORT``), ``workspace`` the workspace id, ``state`` the
+    :class:`~.state.Workspace`."""
+
+    state: Workspace
+
+    def __init__(self, config: ServerConfig, url: str, ws: Workspace, loop: asyncio.AbstractEventLoop,
+                 thread: threading.Thread, server: _Server) -> None:
+        super().__init__(config, url, ws, loop, thread, server)
+        self.workspace = ws.id
+
+    @property
+    def prefix(self) -> str:
+        """The first mounted prefix (``/api/v1`` unless ``prefix="agent"``)."""
+        return self.config.prefixes[0]
+
+    @property
+    def base(self) -> str:
+        """``{url}{prefix}/workspaces/{workspace}``: where the W routes live."""
+        return f"{self.url}{self.prefix}/workspaces/{self.workspace}"
 
     def __repr__(self) -> str:
         return f"RunningServer(url={self.url!r}, workspace={self.workspace!r})"

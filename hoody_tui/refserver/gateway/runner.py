@@ -5,9 +5,7 @@ workspace flavour's (:func:`..runner.bind_socket`, :func:`..runner.display_url`)
 from __future__ import annotations
 
 import asyncio
-import inspect
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import uvicorn
 
 from ..config import ServerConfig
-from ..runner import bind_socket, display_url, serve_in_thread
+from ..runner import RunningInThread, bind_socket, display_url, serve_in_thread
 from .app import build_gateway_app
 from .routes import PREFIX
 from .script import start_scenario
@@ -75,22 +73,12 @@ async def serve_gateway(config: ServerConfig, *, sock: socket.socket | None = No
         sock.close()
 
 
-class RunningGateway:
+class RunningGateway(RunningInThread):
     """A gateway in a daemon thread with its own loop. ``url`` is the root, ``base`` the
     ``/api/v1/agent`` root, ``state`` the :class:`GatewayState` (touch it only through
     :meth:`call`)."""
 
-    call_timeout = 15.0
-
-    def __init__(self, config: ServerConfig, url: str, state: GatewayState, loop: asyncio.AbstractEventLoop,
-                 thread: threading.Thread, server: _Server) -> None:
-        self.config = config
-        self.url = url
-        self.state = state
-        self.loop = loop
-        self._thread = thread
-        self._server = server
-        self._stopped = False
+    state: GatewayState
 
     @property
     def base(self) -> str:
@@ -100,50 +88,11 @@ class RunningGateway:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn(*args, **kwargs)`` in the server loop (awaited if a coroutine function)."""
-
-        async def run() -> Any:
-            result = fn(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=self.call_timeout)
-
-    def set_faults(self, **changes: Any) -> dict[str, Any]:
-        def apply() -> dict[str, Any]:
-            self.state.faults.update(**changes)
-            return self.state.faults.as_dict()
-
-        return self.call(apply)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-
-        def trigger() -> None:
-            self.state.close_streams()
-            self._server.should_exit = True
-
-        try:
-            self.loop.call_soon_threadsafe(trigger)
-        except RuntimeError:  # the loop is already closed
-            return
-        self._thread.join(timeout)
-
     def restart(self, **overrides: Any) -> RunningGateway:
         """Stop, then start a new gateway on the same port with fresh state (``overrides``
         replace config fields, e.g. ``pending_gates=2``): seqs restart at 1, gates are new."""
         self.stop()
         return start_gateway_in_thread(replace(self.config, port=self.port, **overrides))
-
-    def __enter__(self) -> RunningGateway:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"RunningGateway(url={self.url!r})"
