@@ -4,6 +4,7 @@ The config file is TOML in the XDG config dir (``~/.config/hoody-tui/config.toml
 or ``$HOODY_CONFIG``)::
 
     default_profile = "work"
+    sources = ["work", "local"]   # several at once (a command's gates of both), when none is named
 
     [profiles.work]
     url = "https://api.hoody.com"
@@ -71,6 +72,8 @@ class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_profile: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    """Profile names opened together when none is named (several servers at once)."""
     theme: str | None = None
     profiles: dict[str, Profile] = Field(default_factory=dict)
     keys: dict[str, str] = Field(default_factory=dict)

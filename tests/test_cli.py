@@ -120,11 +120,14 @@ def test_empty_token_file(capsys, tmp_path):
     assert "is empty" in capsys.readouterr().err
 
 
-def test_no_token_flag_exists(capsys):
+@pytest.mark.parametrize("argv", [["--token", "secret"], ["pending", "--token", "secret"], ["--token=secret"]])
+def test_no_token_flag_exists_and_its_value_is_not_echoed(capsys, argv):
     with pytest.raises(SystemExit) as exc:
-        main(["--token", "secret"])
+        main(argv)
     assert exc.value.code == 2
-    assert "unrecognized arguments" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "there is no --token flag" in err and "HOODY_TOKEN" in err
+    assert "secret" not in err
 
 
 def test_target_repr_never_shows_the_token(tmp_path):

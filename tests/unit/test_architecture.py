@@ -27,8 +27,9 @@ LAYERS = {
     "core": {"api", "events", "store", "gates", "text"},
     "backends": {"api", "events", "store", "core", "text"},
     "ui": {"api", "events", "store", "gates", "core", "text", "paths", "runtime", "diagnostics"},
+    "headless": {"api", "events", "store", "gates", "core", "backends", "text"},
 }
-CORE = ["api", "events", "store", "gates", "core", "backends"]
+CORE = ["api", "events", "store", "gates", "core", "backends", "headless"]
 
 
 def _modules() -> dict[str, Path]:
@@ -119,6 +120,15 @@ def test_the_service_and_the_app_know_no_concrete_backend():
     assert not wrong, wrong
 
 
+def test_the_command_line_picks_a_backend_only_through_the_picker():
+    """The headless commands connect with ``hoody_tui.backends`` (which picks one for a
+    URL) and know no concrete backend either."""
+    wrong = [f"{m} imports {t}" for m, imports in GRAPH.items() if _layer(m) == "headless"
+             for t in imports if _layer(t) == "backends" and t != "hoody_tui.backends"]
+    assert not wrong, wrong
+    assert "hoody_tui.backends" in GRAPH["hoody_tui.headless.sources"]
+
+
 def test_no_import_cycle_at_run_time():
     # Tarjan's strongly connected components over the runtime import graph.
     index: dict[str, int] = {}
@@ -170,7 +180,8 @@ def _package_and_children(component: list[str]) -> bool:
 def test_the_core_never_imports_textual():
     code = (
         "import sys\n"
-        + "".join(f"import hoody_tui.{m}\n" for m in [*CORE, "text", "config", "diagnostics"])
+        + "".join(f"import hoody_tui.{m}\n" for m in [*CORE, "text", "config", "diagnostics", "cli"])
+        + "import hoody_tui.headless.commands\n"
         + "import hoody_tui.backends.hoody, hoody_tui.core.service, hoody_tui.core.decisions\n"
         + "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         + "print(','.join(bad))\n"
