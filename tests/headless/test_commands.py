@@ -184,9 +184,10 @@ def test_a_rejected_token_exits_4_and_never_shows_it(make_server, monkeypatch):
     assert ran.code == 4
     assert "refused the token" in ran.err and "HOODY_TOKEN" in ran.err
     monkeypatch.setenv("HOODY_TOKEN", "wrong-s3cr3t-value")
-    ran = at(server, "approve", "per_x")
-    assert ran.code == 4
-    assert "wrong-s3cr3t-value" not in ran.err + ran.out and TOKEN not in ran.err
+    for argv in (["approve", "per_x"], ["sessions"], ["events", "--json"], ["pending", "--wait"]):
+        ran = at(server, *argv)
+        assert ran.code == 4, argv
+        assert "wrong-s3cr3t-value" not in ran.err + ran.out and TOKEN not in ran.err
     monkeypatch.setenv("HOODY_TOKEN", TOKEN)
     assert at(server, "pending", "--json").json() == []
 
@@ -275,3 +276,72 @@ def test_one_server_twice_is_the_same_ids_so_an_id_in_both_is_refused(tmp_path, 
     finally:
         for s in servers:
             s.stop()
+
+
+def _call_asked(s, sid: str, command: str, seconds_ago: float) -> str:
+    """A permission request for a bash call that started ``seconds_ago`` (its age)."""
+    message = s.call(s.state.add_message, sid, "assistant", None, completed=False)["info"]["id"]
+    start = s.call(s.state.now) - int(seconds_ago * 1000)
+    call = f"call_{command.replace(' ', '_')}"
+    s.call(s.state.add_part, message, {"type": "tool", "tool": "bash", "callID": call, "state": {
+        "status": "running", "input": {"command": command}, "time": {"start": start}}})
+    return s.call(s.state.raise_permission, sid, "bash", [command], [], {"command": command},
+                  {"messageID": message, "callID": call})["id"]
+
+
+def _two_profiles(tmp_path, monkeypatch, servers, names=("work", "home")):
+    config = tmp_path / "config.toml"
+    config.write_text("".join(
+        f'[profiles.{name}]\nurl = "{s.url}"\nworkspace = "{s.workspace}"\nbackend = "hoody"\n'
+        for name, s in zip(names, servers, strict=True)))
+    monkeypatch.setenv("HOODY_CONFIG", str(config))
+
+
+def test_several_profiles_list_one_queue_and_each_decision_reaches_its_own_server(make_server, tmp_path,
+                                                                                   monkeypatch):
+    work, home = make_server(), make_server()
+    _two_profiles(tmp_path, monkeypatch, [work, home])
+    ids = {}
+    for name, s, waited in (("work", work, 60), ("home", home, 300)):  # home's gate is the older one
+        sid = s.call(s.state.create_session, f"{name} session")["id"]
+        ids[name] = _call_asked(s, sid, f"make {name}", waited)
+    listed = hoody("pending", "--json", "--all-profiles").json()
+    assert [(g["source"], g["id"]) for g in listed] == [("home", ids["home"]), ("work", ids["work"])]
+    assert [round(g["age_s"] / 60) for g in listed] == [5, 1]  # from each call's start
+    assert {g["server"] for g in listed} == {work.url, home.url}
+    table = hoody("pending", "--profile", "work", "--profile", "home").out.splitlines()
+    assert table[0].split()[:3] == ["ID", "KIND", "SOURCE"]
+    audit = tmp_path / "audit.jsonl"
+    ran = hoody("approve", ids["work"], "--all-profiles", "--audit-log", str(audit))
+    assert (ran.code, ran.out.strip()) == (0, "Allowed once: bash: make work (work)")
+    assert [r["requestID"] for r in work.call(lambda: list(work.state.replies))] == [ids["work"]]
+    assert home.call(lambda: list(home.state.replies)) == []
+    assert audit_lines(audit)[0]["server"] == work.url
+
+
+def test_with_several_profiles_one_down_the_others_still_answer(make_server, refused_url, tmp_path, monkeypatch):
+    up = make_server()
+    config = tmp_path / "config.toml"
+    config.write_text(f'sources = ["up", "down"]\n[profiles.up]\nurl = "{up.url}"\nworkspace = "{up.workspace}"\n'
+                      f'backend = "hoody"\n[profiles.down]\nurl = "{refused_url}"\nworkspace = "w"\nbackend = "hoody"\n')
+    monkeypatch.setenv("HOODY_CONFIG", str(config))
+    sid = up.call(up.state.create_session, "Up")["id"]
+    gate = up.call(up.state.raise_permission, sid, "bash", ["ls"], [], {"command": "ls"})["id"]
+    ran = hoody("pending", "--json")  # the file's sources, as none is named
+    assert ran.code == 0
+    assert [g["id"] for g in ran.json()] == [gate]
+    assert ran.err.startswith("hoody-tui: down: ") and len(ran.err.strip().splitlines()) == 1
+    # A gate that is not in what could be listed may be where we could not look: not "3".
+    ran = hoody("approve", "per_unknown")
+    assert ran.code == 1 and "down could not be" in ran.err
+    assert hoody("approve", gate).code == 0
+
+
+def test_flags_that_name_one_server_do_not_go_with_several_profiles(make_server, tmp_path, monkeypatch):
+    _two_profiles(tmp_path, monkeypatch, [make_server(), make_server()])
+    ran = hoody("pending", "--all-profiles", "--url", "http://127.0.0.1:1")
+    assert ran.code == 2 and "--url name one server" in ran.err
+    ran = hoody("pending", "--profile", "nope")
+    assert ran.code == 2 and "no profile 'nope'" in ran.err and "work" in ran.err
+    ran = hoody("--profile", "work", "--profile", "home")  # the dashboard, for now, opens one
+    assert ran.code == 2 and "one server at a time" in ran.err
