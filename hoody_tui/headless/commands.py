@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api.errors import HoodyError
-from ..api.events import Event, UnknownEvent
+from ..api.events import Event, PermissionAsked, QuestionAsked, UnknownEvent
 from ..api.messages import ToolPart
 from ..api.permissions import PermissionRequest
 from ..api.questions import Question
@@ -458,7 +458,9 @@ def event_record(event: Event, source: str, received: float) -> dict[str, Any]:
     else:
         data = event.model_dump(mode="json", by_alias=True, exclude_none=True)
         data.pop("type", None)
-        properties = data[event.wrap] if event.wrap and set(data) == {event.wrap} else data
+        # A request or question is the properties object itself (contract 1.5, opencode);
+        # a session, message or job comes under its key ({"info": …}, {"job": …}).
+        properties = data[event.wrap] if isinstance(event, PermissionAsked | QuestionAsked) else data
     return {"type": event.type, "source": source, "time": round(received, 3), "properties": properties}
 
 
