@@ -460,7 +460,7 @@ def event_record(event: Event, source: str, received: float) -> dict[str, Any]:
         data.pop("type", None)
         # A request or question is the properties object itself (contract 1.5, opencode);
         # a session, message or job comes under its key ({"info": …}, {"job": …}).
-        properties = data[event.wrap] if isinstance(event, PermissionAsked | QuestionAsked) else data
+        properties = data[event.wrap or ""] if isinstance(event, PermissionAsked | QuestionAsked) else data
     return {"type": event.type, "source": source, "time": round(received, 3), "properties": properties}
 
 
