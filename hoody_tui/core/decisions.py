@@ -84,7 +84,9 @@ class GateDesk:
         *,
         clock: Callable[[], float],
         via: str = "tui",
+        source: str | None = None,
     ) -> None:
+        self.source = source
         self.backend = backend
         self.store = store
         self.ledger = ledger
@@ -227,7 +229,7 @@ class GateDesk:
         record = AuditRecord(
             time=self.clock(), server=self.backend.server, workspace=self.backend.scope, session=gate.session_id,
             gate=gate.id, kind=kind, tool=tool, subject=subject, decision=decision, message=message,
-            outcome=outcome, via=via,
+            outcome=outcome, via=via, source=self.source,
         )
         if not self.audit.write(record) and self.audit.error:
             self.publish(Notice(self.audit.error, "error", "audit"))

@@ -103,14 +103,18 @@ class WorkspaceService:
         clock: Callable[[], float] = time.time,
         via: str = "tui",
         store: WorkspaceStore | None = None,
+        source: str | None = None,
     ) -> None:
         self.backend = backend
-        self.store = store or WorkspaceStore()
+        self.store = store or WorkspaceStore(clock=clock)
         self.ledger = Ledger()
         self.audit = audit or AuditLog(None)
         self.clock = clock
         self._subscriber = publish
-        self.desk = GateDesk(backend, self.store, self.ledger, self.audit, self.publish, clock=clock, via=via)
+        self.source = source
+        """The name it goes by among several servers (a profile's), or ``None`` alone."""
+        self.desk = GateDesk(backend, self.store, self.ledger, self.audit, self.publish, clock=clock, via=via,
+                             source=source)
         self._arrivals = _Arrivals()
         self.pump: EventPump | None = None
 

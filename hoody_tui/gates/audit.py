@@ -36,6 +36,8 @@ class AuditRecord:
     outcome: str
     via: str = "tui"
     """Where the decision was made: ``tui``, ``cli``; ``elsewhere`` for one we only saw."""
+    source: str | None = None
+    """The profile the server was opened by, when several are open at once."""
 
 
 class AuditLog:

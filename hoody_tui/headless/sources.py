@@ -83,7 +83,8 @@ class Sources:
                 backend = await connect(connection)
             except MissingWorkspace as exc:
                 raise CommandFailed(f"{name}: {exc}", Exit.USAGE) from None
-            service = WorkspaceService(backend, audit=AuditLog(audit), clock=clock, via="cli")
+            service = WorkspaceService(backend, audit=AuditLog(audit), clock=clock, via="cli",
+                                       source=connection.label)
             return Source(name, backend, service)
 
         opened = await asyncio.gather(*(one(c) for c in connections), return_exceptions=True)

@@ -8,8 +8,10 @@ flicker. Message history is bounded per session.
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -49,6 +51,9 @@ from ..api.tasks import Task
 from .changes import Changes, Gate, GoneGate
 
 __all__ = ["WorkspaceStore", "MessageEntry", "SessionStats", "Snapshot", "DEFAULT_MESSAGE_LIMIT"]
+
+_ARRIVALS = itertools.count(1)
+"""Gates in the order they were first seen, by every store of the process."""
 
 DEFAULT_MESSAGE_LIMIT = 200
 BACKGROUND_MESSAGE_LIMIT = 3
@@ -127,7 +132,9 @@ class Snapshot:
 
 class WorkspaceStore:
     def __init__(self, *, message_limit: int = DEFAULT_MESSAGE_LIMIT,
-                 background_limit: int = BACKGROUND_MESSAGE_LIMIT, job_limit: int = FINISHED_JOB_LIMIT) -> None:
+                 background_limit: int = BACKGROUND_MESSAGE_LIMIT, job_limit: int = FINISHED_JOB_LIMIT,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
         self.message_limit = message_limit
         self.background_limit = min(background_limit, message_limit)
         # The session whose stream is open: it keeps up to message_limit messages.
@@ -152,12 +159,14 @@ class WorkspaceStore:
         self.last_errors: dict[str, str] = {}
         self.branch: str | None = None
         self.events_applied = 0
-        # When each gate was first seen (a counter): the queue is oldest first across
-        # permissions and questions.
+        # When each gate was first seen: a counter shared by every store of the process
+        # (the queue is oldest first across permissions and questions, and across the
+        # stores of several servers), and the wall clock in ms (to order gates of servers
+        # that do not date them against the ones that do).
         self.gate_seq: dict[str, int] = {}
-        self._gate_counter = 0
+        self.gate_seen: dict[str, float] = {}
         # Derived counts, recomputed on the first read after a change (None = stale).
-        self._gate_counts: dict[str, int] | None = None
+        self._gate_counts: tuple[dict[str, int], dict[str, float]] | None = None
         self._active_jobs: int | None = None
         self.job_limit = job_limit
         self._finished: OrderedDict[str, None] = OrderedDict()  # finished job ids, oldest first
@@ -177,17 +186,29 @@ class WorkspaceStore:
         return [s for s in self.sessions.values() if s.parent_id == session_id]
 
     def gate_count(self, session_id: str) -> int:
+        return self._gate_tallies()[0].get(session_id, 0)
+
+    def waiting_since(self, session_id: str) -> float | None:
+        """When the oldest gate of a session was asked (epoch ms: the server's time, else
+        when it was first seen here); ``None`` when none waits."""
+        return self._gate_tallies()[1].get(session_id)
+
+    def _gate_tallies(self) -> tuple[dict[str, int], dict[str, float]]:
         # Counted once per change of the gate tables, not once per session row: with
         # 10,000 gates and 1,000 sessions, counting per row was 10 M steps a repaint.
-        counts = self._gate_counts
-        if counts is None:
-            counts = {}
+        tallies = self._gate_counts
+        if tallies is None:
+            counts: dict[str, int] = {}
+            since: dict[str, float] = {}
             for table in (self.permissions, self.questions):
                 for gate in table.values():
                     key = gate.session_id or ""
                     counts[key] = counts.get(key, 0) + 1
-            self._gate_counts = counts
-        return counts.get(session_id, 0)
+                    asked = (gate.time.created if gate.time else None) or self.gate_seen.get(gate.id)
+                    if asked is not None and (key not in since or asked < since[key]):
+                        since[key] = asked
+            tallies = self._gate_counts = (counts, since)
+        return tallies
 
     def busy_count(self) -> int:
         return len(self.statuses)  # only sessions that are not idle are held
@@ -290,8 +311,8 @@ class WorkspaceStore:
 
     def _seen_gate(self, gate_id: str) -> None:
         if gate_id not in self.gate_seq:
-            self._gate_counter += 1
-            self.gate_seq[gate_id] = self._gate_counter
+            self.gate_seq[gate_id] = next(_ARRIVALS)
+            self.gate_seen[gate_id] = self.clock() * 1000
 
     def _add_gate(self, table: dict[str, G], gate: G, changed: set[str]) -> None:
         table[gate.id] = gate
@@ -305,6 +326,7 @@ class WorkspaceStore:
             self._gate_counts = None
             if gate_id not in self.permissions and gate_id not in self.questions:
                 self.gate_seq.pop(gate_id, None)  # a question may share a permission's id
+                self.gate_seen.pop(gate_id, None)
             removed.add(gate_id)
         return gate
 
@@ -582,6 +604,7 @@ class WorkspaceStore:
         for gate_id in list(self.gate_seq):
             if gate_id not in self.permissions and gate_id not in self.questions:
                 del self.gate_seq[gate_id]
+                self.gate_seen.pop(gate_id, None)
         for gate_id in [*(p.id for p in snapshot.permissions), *(q.id for q in snapshot.questions)]:
             self._seen_gate(gate_id)
         if snapshot.recurring is not None:

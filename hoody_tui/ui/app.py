@@ -1,10 +1,11 @@
 """The Textual app: a status bar, four views (1 sessions, 2 stream, 3 jobs, 4 gates), a
-flash line and the footer, over one workspace service.
+flash line and the footer, over an inbox of one or more workspace services (sources).
 
-The App is thin: the workflows are the service's (:mod:`hoody_tui.core`), each view and
-screen runs its own workers, and the service's publications arrive here as Messages.
-The service (or the backend to build one on) is injected, and so is the clock, so tests
-drive the app against a real server or post the same Messages the service causes.
+The App is thin: the workflows are the services' (:mod:`hoody_tui.core`), each view and
+screen runs its own workers, and each service's publications arrive here as Messages
+that name their source. The inbox (or the service, or the backend to build one on) is
+injected, and so is the clock, so tests drive the app against real servers or post the
+same Messages the services cause.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
 from ..core.backend import Backend
+from ..core.inbox import Inbox, Source
 from ..core.publications import Publication, Severity
 from ..core.service import WorkspaceService
 from ..diagnostics import Redactor, crash_line
 from ..gates.audit import AuditLog
+from ..gates.ledger import Ledger
 from ..paths import stylesheet
 from ..runtime import freeze_long_lived, tune_garbage_collector
-from ..store.changes import Changes
+from ..store.state import WorkspaceStore
 from ..text import markup_literal, neutralise, one_line, shorten
 from . import messages as M
 from .alerts import Alerts
@@ -96,20 +99,21 @@ class HoodyApp(App[int]):
         *,
         backend: Backend | None = None,
         service: WorkspaceService | None = None,
+        inbox: Inbox | None = None,
         clock: Callable[[], float] = time.time,
         start_worker: bool = True,
     ) -> None:
         super().__init__()
-        if service is None:
-            if backend is None:
-                raise ValueError("HoodyApp needs a backend or a workspace service")
-            service = WorkspaceService(backend, audit=AuditLog(options.audit_log), clock=clock)
+        if inbox is None:
+            if service is None:
+                if backend is None:
+                    raise ValueError("HoodyApp needs a backend, a workspace service or an inbox")
+                service = WorkspaceService(backend, audit=AuditLog(options.audit_log), clock=clock)
+            inbox = Inbox.of(service)
         self.options = options
         self.clock = clock
-        self.service = service
-        self.store = service.store
-        self.ledger = service.ledger
-        service.subscribe(self._bridge)
+        self.inbox = inbox
+        inbox.subscribe(self._bridge)
         self.start_worker = start_worker
         self.current_view = "sessions"
         self._previous_view = "sessions"
@@ -123,20 +127,37 @@ class HoodyApp(App[int]):
         if options.theme and options.theme in self.available_themes:
             self.theme = options.theme
 
+    # The first source's (the only one, for a single server): what tests and the single-
+    # server paths read. Code that acts on an item goes through the inbox to its source.
+
+    @property
+    def service(self) -> WorkspaceService:
+        return self.inbox.primary.service
+
+    @property
+    def store(self) -> WorkspaceStore:
+        return self.inbox.primary.store
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.inbox.primary.service.ledger
+
     # --- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         # The main screen's widgets are kept by reference: App.query_one looks at the
         # active screen, which may be a modal on top of them.
-        backend = self.service.backend
+        inbox = self.inbox
+        backend = inbox.primary.backend
         self.status_bar = StatusBar(self.options.server_label or backend.server, backend.scope, clock=self.clock,
                                     insecure=self.options.insecure, credential=backend.capabilities.credential,
-                                    show_jobs=backend.capabilities.jobs)
+                                    show_jobs=inbox.any(lambda caps: caps.jobs),
+                                    sources=inbox.sources if inbox.several else ())
         self.switcher = ContentSwitcher(initial="sessions", id="views")
-        self.sessions_view = SessionsView(self.service, clock=self.clock, id="sessions")
-        self.stream_view = StreamView(self.service, id="stream")
-        self.jobs_view = JobsView(self.service, clock=self.clock, id="jobs")
-        self.gates_view = GatesView(self.service, clock=self.clock, settle=self.options.gate_settle, id="gates")
+        self.sessions_view = SessionsView(inbox, clock=self.clock, id="sessions")
+        self.stream_view = StreamView(inbox, id="stream")
+        self.jobs_view = JobsView(inbox, clock=self.clock, id="jobs")
+        self.gates_view = GatesView(inbox, clock=self.clock, settle=self.options.gate_settle, id="gates")
         self._views: dict[str, TableView | StreamView] = {
             "sessions": self.sessions_view, "stream": self.stream_view, "jobs": self.jobs_view, "gates": self.gates_view,
         }
@@ -160,7 +181,7 @@ class HoodyApp(App[int]):
             self.gates_view.load_workspace_path()
 
     async def on_unmount(self) -> None:
-        await self.service.aclose()
+        await self.inbox.aclose()
 
     def view(self, name: str) -> TableView | StreamView:
         return self._views[name]
@@ -177,33 +198,51 @@ class HoodyApp(App[int]):
 
     @work(exclusive=True, group="events", name="event worker")
     async def consume_events(self) -> None:
-        await self.service.run()
+        await self.inbox.run()
 
-    def _bridge(self, publication: Publication) -> None:
-        """Each publication of the service becomes the Message the widgets handle."""
-        self.post_message(M.from_publication(publication))
+    def _bridge(self, source: Source, publication: Publication) -> None:
+        """Each publication of a source's service becomes the Message the widgets handle."""
+        self.post_message(M.from_publication(publication, source.index))
+
+    def source(self, index: int) -> Source:
+        sources = self.inbox.sources
+        return sources[index] if 0 <= index < len(sources) else sources[0]
 
     def on_connection_changed(self, message: M.ConnectionChanged) -> None:
         if not self.status_bar.is_mounted:
             return
+        source = self.source(message.source)
         state = message.state
-        self.status_bar.connection = state
-        self.alerts.connection(state)
+        if message.source == 0 or not self.inbox.several:
+            self.status_bar.connection = state
+        if self.inbox.several:
+            # (tests post this message without going through the inbox)
+            source.connection = state
+            self.status_bar.refresh_sources()
+            self._dirty.update(("sessions", "gates", "jobs"))  # stale rows dim, and back
+            view = self.view(self.current_view)
+            if isinstance(view, TableView):
+                self._dirty.discard(self.current_view)
+                view.refresh_rows(None)
+        self.alerts.connection(state, source)
 
     def on_stream_counts(self, message: M.StreamCounts) -> None:
-        if self.status_bar.is_mounted:
+        if self.status_bar.is_mounted and message.source == 0:
             self.status_bar.trouble = (message.malformed, message.reconnects)
 
     def on_store_changed(self, message: M.StoreChanged) -> None:
         if self.status_bar.is_mounted:  # else shutting down
-            self.pacer.add(message.changes)
+            self.pacer.add(message.batch)
 
     def on_gates_arrived(self, message: M.GatesArrived) -> None:
-        self.alerts.gates_arrived(message.gates, listed=message.listed,
+        self.alerts.gates_arrived(message.gates, listed=message.listed, source=self.source(message.source),
                                   watching=self.current_view == "gates" and self.screen is self.screen_stack[0])
 
     def on_stream_notice(self, message: M.StreamNotice) -> None:
-        self.notify(message.text, severity=message.severity)
+        text = message.text
+        if self.inbox.several and message.topic != "gate":
+            text = f"{self.source(message.source).label}: {text}"
+        self.notify(text, severity=message.severity)
 
     def on_action_done(self, message: M.ActionDone) -> None:
         self.notify(message.text)
@@ -235,17 +274,19 @@ class HoodyApp(App[int]):
         if isinstance(view, TableView) and not self._shutting_down():
             view.refresh_times()
 
-    def flush_views(self, changes: Changes) -> None:
-        """Show what the store changed since the last update, on every widget at once."""
+    def flush_views(self, changes: M.Batch) -> None:
+        """Show what the stores changed since the last update, on every widget at once."""
         if self._shutting_down() or not self.status_bar.is_mounted:
             return  # a paced update may fire during teardown
-        store = self.store
+        inbox = self.inbox
         bar = self.status_bar
-        bar.busy = store.busy_count()
-        bar.jobs = store.active_jobs()
-        bar.gates = len(store.permissions) + len(store.questions)
+        bar.busy = inbox.busy_count()
+        bar.jobs = inbox.active_jobs()
+        bar.gates = inbox.gate_count()
+        if inbox.several:
+            bar.refresh_sources()
         self.alerts.terminal_title(bar.gates)
-        if changes.resynced and self.options.tune_gc and not self._frozen:
+        if any(c.resynced for c in changes.values()) and self.options.tune_gc and not self._frozen:
             # The first listing lives long: keep it out of collections. Once only: every
             # freeze also keeps whatever garbage exists at that moment, forever (a freeze
             # per reconnect grew memory by 6 MB a minute under a dropping stream).
@@ -254,7 +295,11 @@ class HoodyApp(App[int]):
         screen = self.screen_stack[-1] if self.screen_stack else None
         apply = getattr(screen, "apply_changes", None)
         if screen is not None and screen is not self.screen_stack[0] and callable(apply):
-            apply(changes)  # a detail screen on top (a job, a loop) follows the store too
+            # A detail screen on top (a job, a loop) follows its own source's store too.
+            service = getattr(screen, "service", None)
+            for source in inbox:
+                if source.index in changes and (service is None or service is source.service):
+                    apply(changes[source.index])
         try:
             with self.batch_update():
                 for name in VIEWS:
@@ -269,7 +314,9 @@ class HoodyApp(App[int]):
             if self._shutting_down():
                 return
             raise
-        self.alerts.session_errors(changes.errors)
+        for index, part in changes.items():
+            if part.errors:
+                self.alerts.session_errors(part.errors, self.source(index))
 
     def redraw_all(self) -> None:
         """Redraw every view from the store (after a theme change)."""
@@ -284,15 +331,15 @@ class HoodyApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show" and parameters == ("jobs",):
-            return self.service.capabilities.jobs  # no jobs on this server: no Jobs view
+            return self.inbox.any(lambda caps: caps.jobs)  # no jobs on any server: no Jobs view
         return True
 
     def action_show(self, name: str) -> None:
         if name == "jobs":
-            self.jobs_view.set_scope(self.stream_view.session_id if self.current_view == "stream" else None)
+            self.jobs_view.set_scope(self.stream_view.key if self.current_view == "stream" else None)
             self._dirty.add("jobs")
         if name == "gates":
-            self.gates_view.session_filter = self.stream_view.session_id if self.current_view == "stream" else None
+            self.gates_view.session_filter = self.stream_view.key if self.current_view == "stream" else None
             self._dirty.add("gates")
         if name == "gates":
             self.flash.clear(topic="gate-arrived")  # what it announced is on screen now
@@ -313,14 +360,17 @@ class HoodyApp(App[int]):
         if self.current_view == "jobs" and self.jobs_view.scope_session:
             self.jobs_view.set_scope(None)
             self.jobs_view.refresh_rows(None)
+        elif self.current_view == "gates" and self.gates_view.clear_marks():
+            pass  # Esc unmarks the gates marked for a batch first
         elif self.current_view == "gates" and self.gates_view.session_filter:
             self.gates_view.session_filter = None
             self.gates_view.refresh_rows(None)
         elif self.current_view != "sessions":
             self.action_show("stream" if self.current_view == "gates" and self._previous_view == "stream" else "sessions")
 
-    def open_stream(self, session_id: str) -> None:
-        self.stream_view.open(session_id)
+    def open_stream(self, session_key: str) -> None:
+        """Open the stream of the session with this row key (its id, for the first source)."""
+        self.stream_view.open(session_key)
         self.action_show("stream")
 
     def on_sessions_view_open(self, message: SessionsView.Open) -> None:
@@ -333,7 +383,8 @@ class HoodyApp(App[int]):
     def on_jobs_view_open_job(self, message: JobsView.OpenJob) -> None:
         from .screens.job_detail import JobDetailScreen
 
-        self.push_screen(JobDetailScreen(self.service, message.job_id))
+        source, job_id = self.inbox.split(message.job_id)
+        self.push_screen(JobDetailScreen(source.service, job_id))
 
     # --- help and palette ----------------------------------------------------------------
 
@@ -343,11 +394,15 @@ class HoodyApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for name, text in TITLES.items():
-            if name == "jobs" and not self.service.capabilities.jobs:
+            if name == "jobs" and not self.inbox.any(lambda caps: caps.jobs):
                 continue
             yield SystemCommand(f"Go to {text}", f"Show the {text.lower()} view", lambda n=name: self.action_show(n))
-        for session in list(self.store.sessions.values())[:200]:
-            # The palette reads a command's title and help as markup: escape the agent's words.
-            title = markup_literal(shorten(session.title or session.id, 60))
-            yield SystemCommand(f"Open session: {title}", markup_literal(session.id),
-                                lambda s=session.id: self.open_stream(s))
+        several = self.inbox.several
+        for source in self.inbox:
+            for session in list(source.store.sessions.values())[:200]:
+                # The palette reads a command's title and help as markup: escape the agent's words.
+                title = markup_literal(shorten(session.title or session.id, 60))
+                where = f" · {markup_literal(shorten(source.label, 20))}" if several else ""
+                key = self.inbox.key(source, session.id)
+                yield SystemCommand(f"Open session: {title}{where}", markup_literal(session.id),
+                                    lambda k=key: self.open_stream(k))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from textual.timer import Timer
 
-from ..store.changes import Changes
+from .messages import Batch, merge_batch
 
 __all__ = ["Pacer"]
 
@@ -21,22 +21,22 @@ LONGEST_GAP = 0.5
 
 
 class Pacer:
-    def __init__(self, set_timer: Callable[[float, Callable[[], None]], Timer], show: Callable[[Changes], None],
+    def __init__(self, set_timer: Callable[[float, Callable[[], None]], Timer], show: Callable[[Batch], None],
                  minimum: float) -> None:
         self._set_timer = set_timer
         self._show = show
         self.minimum = minimum
-        self._pending: Changes | None = None
+        self._pending: Batch | None = None
         self._timer: Timer | None = None
         self._last = 0.0
         self._gap = minimum
         self.flushes = 0
 
-    def add(self, changes: Changes) -> None:
+    def add(self, batch: Batch) -> None:
         """Changes to show: at once if the last update was long enough ago, else soon."""
         if self._pending is None:
-            self._pending = Changes()
-        self._pending.merge(changes)
+            self._pending = {}
+        merge_batch(self._pending, batch, copy=True)
         if self._timer is None:
             wait = self._last + self._gap - time.monotonic()
             if wait <= 0:

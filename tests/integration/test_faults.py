@@ -99,7 +99,7 @@ async def open_gates(pilot, app: HoodyApp, gate_id: str) -> None:
 
 
 def kind_cell(app: HoodyApp, gate_id: str) -> str:
-    return app.gates_view.table.get_row(gate_id)[0].plain
+    return app.gates_view.table.get_cell(gate_id, "kind").plain
 
 
 # --- the stream dropped mid-event --------------------------------------------------

@@ -63,7 +63,7 @@ async def test_a_server_without_jobs_or_loops_offers_neither():
         assert app.screen is app.screen_stack[0] and not isinstance(app.screen, LoopScreen)
         await pilot.press("4")
         await until(pilot, lambda: app.gates_view.detail.gate_id == "per_1")
-        assert "Without a message the agent's turn stops" in app.gates_view.detail.reject_note
+        assert "Without a message the agent's turn stops" in app.gates_view.detail.plain
 
 
 async def test_a_server_with_everything_offers_everything():

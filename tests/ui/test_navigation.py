@@ -30,21 +30,38 @@ async def load(app: HoodyApp, pilot) -> None:
     await pilot.pause()
 
 
+async def decide_every_gate(app: HoodyApp, pilot) -> None:
+    """The scenario's three gates decided elsewhere: the sessions go back to creation order."""
+    from .scenario import ev
+
+    app.post_message(StoreChanged(app.store.apply_many([
+        ev("permission.replied", sessionID="s1", requestID="per_1", reply="once"),
+        ev("permission.replied", sessionID="s2", requestID="per_2", reply="once"),
+        ev("question.replied", sessionID="s3", requestID="que_1", answers=[["Postgres"]]),
+    ])))
+    await pilot.pause()
+
+
 async def test_sessions_table_shows_tree_status_and_badges():
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
         view = app.sessions_view
-        assert view._keys == ["s3", "s1", "s2"]  # newest first; s2 is a fork of s1, listed under it
+        # Every session waits on a gate, all seen at the same moment: newest first (s2 is a
+        # fork of s1, listed under it), each "needs you" with its gates and wait.
+        assert view._keys == ["s3", "s1", "s2"]
         table = view.table
         row = table.get_row("s1")
-        assert row[0].plain == "● busy" and row[2] == "build" and row[7].plain == "⚑ 1"
+        assert row[0].plain == "⚑ needs you" and row[2] == "build" and row[7].plain.startswith("⚑ 1 ")
         title = table.get_row("s2")[1].plain
-        assert title.startswith("└ Refactor auth [bold red]boo")  # markup shown as text
+        assert title.startswith("└ Refactor auth [bold r")  # markup shown as text
         assert title.endswith("…") and len(title) <= (view.column_width("title") or 0)  # cut to its column, and says so
-        assert table.get_row("s3")[0].plain == "↻ retry" and table.get_row("s3")[8] == "2/5"
         bar = app.query_one(StatusBar)
         assert (bar.busy, bar.jobs, bar.gates) == (2, 1, 3)
+        await decide_every_gate(app, pilot)
+        assert view._keys == ["s3", "s1", "s2"]  # newest first again
+        assert table.get_row("s1")[0].plain == "● busy" and table.get_row("s1")[7].plain == ""
+        assert table.get_row("s3")[0].plain == "↻ retry" and table.get_row("s3")[8] == "2/5"
 
 
 async def test_number_keys_switch_views_and_escape_goes_back():
@@ -154,6 +171,7 @@ async def test_updates_by_diff_keep_the_cursor_on_the_same_session():
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
+        await decide_every_gate(app, pilot)
         await pilot.press("down", "down")
         assert app.sessions_view.selected_key == "s2"
         # A new session arrives and sorts to the top: the cursor stays on s2.
@@ -356,6 +374,7 @@ async def test_updates_that_cannot_move_rows_do_not_list_the_order_again():
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
+        await decide_every_gate(app, pilot)
         view = app.sessions_view
         listed = []
         original = view.row_order
@@ -433,6 +452,7 @@ async def test_the_cursor_stays_on_its_row_when_rows_arrive_above_it():
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await load(app, pilot)
+        await decide_every_gate(app, pilot)
         view = app.sessions_view
         view.table.move_cursor(row=view._keys.index("s1"))
         await pilot.pause()
@@ -513,3 +533,29 @@ async def test_a_job_that_has_ended_cannot_be_marked_for_a_bulk_cancel():
         await pilot.press("space")
         await pilot.pause()
         assert not jobs.marked and "already ended" in app.notices[-1].text
+
+
+async def test_a_session_waiting_on_a_gate_comes_first_and_says_how_long():
+    """A gate asked in an old session lifts its whole tree to the top, "needs you" with
+    how long it has waited; decided, the session goes back to its place."""
+    from .scenario import ev
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await decide_every_gate(app, pilot)
+        view = app.sessions_view
+        assert view._keys == ["s3", "s1", "s2"]
+        app.post_message(StoreChanged(app.store.apply_many([
+            ev("permission.asked", id="per_late", sessionID="s2", permission="bash", patterns=["make"],
+               time={"created": (NOW - 125) * 1000}),
+        ])))
+        await pilot.pause()
+        assert view._keys == ["s1", "s2", "s3"]  # s2 (a fork of s1) waits: its tree goes first
+        row = view.table.get_row("s2")
+        assert row[0].plain == "⚑ needs you" and row[7].plain == "⚑ 1 2m"
+        app.post_message(StoreChanged(app.store.apply_many([
+            ev("permission.replied", sessionID="s2", requestID="per_late", reply="reject"),
+        ])))
+        await pilot.pause()
+        assert view._keys == ["s3", "s1", "s2"]

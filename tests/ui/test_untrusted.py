@@ -241,6 +241,15 @@ async def open_sessions(pilot) -> None:
     await settle(pilot, lambda: len(pilot.app.sessions_view._keys) == 3, "sessions listed")
 
 
+async def open_sessions_s2_decided(pilot) -> None:
+    """s2's gate decided: its row shows its (hostile) status instead of "needs you"."""
+    await open_sessions(pilot)
+    app = pilot.app
+    app.post_message(StoreChanged(app.store.apply_many([
+        ev("permission.replied", sessionID="s2", requestID="per_2", reply="once")])))
+    await settle(pilot, lambda: app.sessions_view.table.get_row("s2")[0].plain.startswith("?"), "s2's status")
+
+
 async def open_stream(pilot) -> None:
     app = pilot.app
     app.stream_view.show_session("s1")
@@ -473,7 +482,8 @@ def _gate_arrived(app: HoodyApp) -> None:
 
 
 SCREENS: dict[str, tuple[Opener, tuple[str, ...]]] = {
-    "sessions": (open_sessions, ("T1", "T2", "T3", "? ST", "AGENT", "MODEL")),
+    "sessions": (open_sessions, ("T1", "T2", "T3", "needs you", "AGENT", "MODEL")),
+    "sessions-status": (open_sessions_s2_decided, ("? ST",)),
     "stream": (open_stream, ("T1", "OUT", "CMD2", "TERR", "PTYPE")),
     "stream-top": (open_stream_top, ("T1", "USER", "AGENT", "REASON", "MD", "MD2", "TOOL", "CMD", "FILE")),
     "jobs": (open_jobs, ("JTOOL", "T1", "PROG", "JERR")),

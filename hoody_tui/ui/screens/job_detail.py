@@ -191,7 +191,7 @@ class JobDetailScreen(JobActions, Screen[None]):
             if reason:
                 self.notify(f"Cannot retry: {reason}.", severity="warning")
                 return
-        self.job_action(action, [job])
+        self.job_action(action, [(self.service, job)])
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

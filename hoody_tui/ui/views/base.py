@@ -1,4 +1,7 @@
-"""What the four views share: a filterable table keyed by ids, updated by diff."""
+"""What the four views share: a filterable table keyed by ids, updated by diff.
+
+A view reads every source of the inbox; a row's key is the inbox's key of its item
+(:meth:`~hoody_tui.core.inbox.Inbox.key`: the item's own id for the first source)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,11 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
-from ...core.service import WorkspaceService
+from ...core.inbox import Inbox, Source
 from ...store.changes import Changes
 from ...store.state import WorkspaceStore
 from ...text import neutralise
+from ..messages import Batch
 from ..widgets.fast_table import FastTable
 from ..widgets.filter_input import FilterInput
 
@@ -43,6 +47,24 @@ def session_labels(store: WorkspaceStore) -> dict[str, str]:
     for session in store.sessions.values():
         by_title.setdefault(session.title or session.id, []).append(session.id)
     return {sid: f"{title} ({sid[-6:]})" for title, ids in by_title.items() if len(ids) > 1 for sid in ids}
+
+
+def stale_style(inbox: Inbox, source: Source) -> str:
+    """How the rows of a source whose connection went look, among several: dimmed, as old
+    news (alone, the status bar says it)."""
+    return "dim" if source.stale and inbox.several else ""
+
+
+def dimmed(cells: Sequence[Any], style: str) -> tuple[Any, ...]:
+    """``cells`` with ``style`` laid over each (unchanged when ``style`` is empty)."""
+    if not style:
+        return tuple(cells)
+    out = []
+    for cell in cells:
+        text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+        text.stylize(style)
+        out.append(text)
+    return tuple(out)
 
 
 Row = tuple[str, Sequence[Any], str]
@@ -74,10 +96,9 @@ class TableView(Vertical):
         Binding("slash", "filter", "Filter", id="view.filter", tooltip="Filter the rows of this list"),
     ]
 
-    def __init__(self, service: WorkspaceService, *, clock: Callable[[], float], **kwargs: Any) -> None:
+    def __init__(self, inbox: Inbox, *, clock: Callable[[], float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.service = service
-        self.store = service.store
+        self.inbox = inbox
         self.clock = clock
         self.filter_text = ""
         self._keys: list[str] = []
@@ -192,17 +213,22 @@ class TableView(Vertical):
         """Lazy views: the cells of one row (all ``COLUMNS``)."""
         raise NotImplementedError
 
-    def changed_keys(self, changes: Changes) -> set[str] | None:
-        """Lazy views: the row keys ``changes`` touches (``None``: any row may have changed)."""
+    def changed_keys(self, source: Source, changes: Changes) -> set[str] | None:
+        """Lazy views: the row keys ``changes`` of ``source`` touches (``None``: any row may
+        have changed)."""
         return None
 
-    def order_may_change(self, changes: Changes) -> bool:
+    def order_may_change(self, source: Source, changes: Changes) -> bool:
         """Lazy views: whether ``changes`` can add, remove or reorder rows (when it cannot,
         the order is not listed again). Unless a view knows better: yes."""
         return True
 
-    def concerns(self, changes: Changes) -> bool:
+    def concerns(self, source: Source, changes: Changes) -> bool:
         return True
+
+    def _sourced(self, batch: Batch) -> list[tuple[Source, Changes]]:
+        sources = self.inbox.sources
+        return [(sources[index], changes) for index, changes in batch.items() if index < len(sources)]
 
     def title_text(self, shown: int, total: int) -> str:
         return ""
@@ -230,11 +256,11 @@ class TableView(Vertical):
         self._cells = {}
         self.refresh_rows(None)
 
-    def apply_changes(self, changes: Changes) -> None:
-        if self.concerns(changes):
-            self.refresh_rows(changes)
+    def apply_changes(self, batch: Batch) -> None:
+        if any(self.concerns(source, changes) for source, changes in self._sourced(batch)):
+            self.refresh_rows(batch)
 
-    def refresh_rows(self, changes: Changes | None) -> None:
+    def refresh_rows(self, changes: Batch | None) -> None:
         """Bring the table in line with the store: rebuilt when the keys or their order
         changed, otherwise only the cells that differ are written."""
         # Not is_mounted: that is set only after on_mount, which calls this first (a view
@@ -325,8 +351,9 @@ class TableView(Vertical):
         top = int(table.scroll_y)
         return range(max(0, top - page), top + 2 * page)
 
-    def _refresh_lazy(self, table: DataTable[Any], changes: Changes | None) -> tuple[int, int]:
-        if changes is not None and not self.filter_text and self._keys and not self.order_may_change(changes):
+    def _refresh_lazy(self, table: DataTable[Any], changes: Batch | None) -> tuple[int, int]:
+        if changes is not None and not self.filter_text and self._keys and not any(
+                self.order_may_change(source, part) for source, part in self._sourced(changes)):
             # The same rows in the same order: only the touched ones are written again
             # (with 10,000 sessions, listing the order on every update cost ~50 ms).
             self._mark_stale(changes)
@@ -352,14 +379,26 @@ class TableView(Vertical):
         self._fill_window()
         return len(keys), len(order)
 
-    def _mark_stale(self, changes: Changes | None) -> None:
+    def _mark_stale(self, changes: Batch | None) -> None:
         """The shown rows ``changes`` touches (all of them for ``None``) are to be written again."""
-        touched = None if changes is None else self.changed_keys(changes)
+        touched = self._touched(changes)
         if touched is None:
             self._stale.update(self._keys)
         else:
             index = self._index
             self._stale.update(key for key in touched if key in index)
+
+    def _touched(self, changes: Batch | None) -> set[str] | None:
+        """The row keys ``changes`` touches in every source (``None``: any row)."""
+        if changes is None:
+            return None
+        keys: set[str] = set()
+        for source, part in self._sourced(changes):
+            found = self.changed_keys(source, part)
+            if found is None:
+                return None
+            keys |= found
+        return keys
 
     def refresh_times(self) -> None:
         """Cells that say a time relative to now (active, age, took) move on with the

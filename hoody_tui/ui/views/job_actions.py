@@ -36,44 +36,42 @@ def describe_job(job: Job, service: WorkspaceService) -> str:
 
 
 class JobActions(WidgetMixin):
-    """A mixin for a widget or screen with a ``service``."""
+    """A mixin for a widget or screen: each job goes to its own source's service."""
 
-    service: WorkspaceService
-
-    def job_action(self, action: str, jobs: Sequence[Job], *, session_id: str | None = None) -> None:
-        """Carry out ``action`` on ``jobs``, asking first when it destroys work. Jobs of
-        several sessions go to the server one session at a time (its routes are per session)."""
-        service = self.service
-        groups: dict[str, list[str]] = {}
-        for job in jobs:
+    def job_action(self, action: str, jobs: Sequence[tuple[WorkspaceService, Job]], *,
+                   session: tuple[WorkspaceService, str] | None = None) -> None:
+        """Carry out ``action`` on ``jobs`` (each with its source's service), asking first
+        when it destroys work. Jobs of several sessions go to their server one session at
+        a time (its routes are per session)."""
+        groups: dict[tuple[WorkspaceService, str], list[str]] = {}
+        for service, job in jobs:
             if job.session_id:
-                groups.setdefault(job.session_id, []).append(job.id)
-        if session_id and not jobs:
-            groups[session_id] = []
+                groups.setdefault((service, job.session_id), []).append(job.id)
+        if session and not jobs:
+            groups[session] = []
         if not groups:
             self.notify("This job has no session, so the server has no route to act on it.", severity="warning")
             return
         if action != "cancel":
-            for session, ids in groups.items():
-                self.run_job_action(action, session, ids)
+            for (service, session_id), ids in groups.items():
+                self.run_job_action(action, service, session_id, ids)
             return
         if len(jobs) == 1:
-            question = f"Cancel {describe_job(jobs[0], service)}?"
+            question = f"Cancel {describe_job(jobs[0][1], jobs[0][0])}?"
         else:
-            names = "\n".join(f"  {describe_job(job, service)}" for job in jobs[:8])
+            names = "\n".join(f"  {describe_job(job, service)}" for service, job in jobs[:8])
             more = f"\n  … and {len(jobs) - 8} more" if len(jobs) > 8 else ""
             question = f"Cancel these {len(jobs)} jobs?\n{names}{more}"
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                for session, ids in groups.items():
-                    self.run_job_action(action, session, ids)
+                for (service, session_id), ids in groups.items():
+                    self.run_job_action(action, service, session_id, ids)
 
         self.app.push_screen(ConfirmScreen(question), confirmed)
 
     @work(group="job-action")
-    async def run_job_action(self, action: str, session_id: str, ids: list[str]) -> None:
-        service = self.service
+    async def run_job_action(self, action: str, service: WorkspaceService, session_id: str, ids: list[str]) -> None:
         result: ActionResult[None]
         if action == "cancel" and len(ids) == 1:
             result = await service.cancel_job(session_id, ids[0])

@@ -42,9 +42,8 @@ def offered(action: str, capabilities: Capabilities) -> bool:
 
 
 class SessionActions(WidgetMixin):
-    """A mixin for a view with a ``service``: :meth:`session_action` carries one out."""
-
-    service: WorkspaceService
+    """A mixin for a view: :meth:`session_action` carries one out on the session's own
+    service (the source it belongs to)."""
 
     class DetailsReady(Message):
         def __init__(self, title: str, body: Text) -> None:
@@ -52,13 +51,13 @@ class SessionActions(WidgetMixin):
             self.title = title
             self.body = body
 
-    def session_action(self, action: str, session_id: str) -> None:
-        service = self.service
+    def session_action(self, action: str, service: WorkspaceService, session_id: str) -> None:
         title = service.session_title(session_id)
         if not offered(action, service.capabilities):
-            self.notify(f"This server has no {action.replace('-', ' ')}.", severity="warning")
+            where = f" ({service.source})" if service.source else ""
+            self.notify(f"This server{where} has no {action.replace('-', ' ')}.", severity="warning")
         elif action == "earlier":
-            self.load_earlier(session_id)
+            self.load_earlier(service, session_id)
         elif action == "loop" and service.capabilities.loops == "recurring":
             from ..screens.recurring import RecurringLoopsScreen
 
@@ -74,28 +73,27 @@ class SessionActions(WidgetMixin):
         elif action == "abort":
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.abort_session(session_id)
+                    self.abort_session(service, session_id)
 
             self.app.push_screen(ConfirmScreen(f"Abort the current turn of “{title}”?"), confirmed)
         else:
-            self.load_details(action, session_id, title)
+            self.load_details(action, service, session_id, title)
 
     @work(group="session-action")
-    async def abort_session(self, session_id: str) -> None:
-        result = await self.service.abort(session_id)
+    async def abort_session(self, service: WorkspaceService, session_id: str) -> None:
+        result = await service.abort(session_id)
         self.post_message(ActionDone("abort", result.text) if result.ok else ActionFailed("abort", result.text))
 
     @work(group="load-messages", exclusive=True)
-    async def load_earlier(self, session_id: str) -> None:
-        result = await self.service.load_earlier(session_id)
+    async def load_earlier(self, service: WorkspaceService, session_id: str) -> None:
+        result = await service.load_earlier(session_id)
         if not result.ok:
             self.post_message(ActionFailed("earlier", result.text))
         elif result.text:
             self.post_message(ActionDone("earlier", result.text))
 
     @work(group="session-details", exclusive=True)
-    async def load_details(self, kind: str, session_id: str, title: str) -> None:
-        service = self.service
+    async def load_details(self, kind: str, service: WorkspaceService, session_id: str, title: str) -> None:
         result: ActionResult[Any]
         if kind == "todo":
             result = await service.todo(session_id)

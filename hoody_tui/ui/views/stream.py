@@ -1,4 +1,4 @@
-"""Stream: the selected session's messages, live."""
+"""Stream: the selected session's messages, live (on the service of the session's source)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from textual.dom import DOMNode
 from textual.widgets import Static
 
 from ...api.messages import ToolPart
+from ...core.inbox import Inbox, Source
 from ...core.service import WorkspaceService
 from ...store.changes import Changes
+from ...store.state import WorkspaceStore
 from ...text import safe_text, shorten
 from ..format import STATUS_ICONS, count, money
-from ..messages import ActionFailed
+from ..messages import ActionFailed, Batch
 from ..screens.full_output import FullOutputScreen
 from ..theme import STATUS_COLOR, theme_color
 from ..widgets.message_view import MAX_OUTPUT_CHARS, MessageList, PartView, tool_summary
@@ -40,11 +42,13 @@ class StreamView(SessionActions, Vertical):
                 show=False),
     ]
 
-    def __init__(self, service: WorkspaceService, **kwargs) -> None:
+    def __init__(self, inbox: Inbox, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.service = service
-        self.store = service.store
+        self.inbox = inbox
+        self.source: Source = inbox.primary
+        """The source of the session shown."""
         self.session_id: str | None = None
+        """The id of the session shown, as its server knows it."""
         self.focus_call: str | None = None
         """A tool call to open and scroll to once it is on screen (from the gates' `o`)."""
         self.deleted = False
@@ -67,12 +71,26 @@ class StreamView(SessionActions, Vertical):
         self.watch(self.message_list, "follow", self._show_unseen)
         self.show_session(self.session_id)
 
+    @property
+    def service(self) -> WorkspaceService:
+        return self.source.service
+
+    @property
+    def store(self) -> WorkspaceStore:
+        return self.source.service.store
+
+    @property
+    def key(self) -> str | None:
+        """The row key of the session shown (what the other views scope themselves to)."""
+        return None if self.session_id is None else self.inbox.key(self.source, self.session_id)
+
     def focus_table(self) -> None:
         self.message_list.focus()
 
-    def open(self, session_id: str) -> None:
-        """Show ``session_id``'s stream: the store keeps its whole history from now on,
-        and its messages are listed from the server."""
+    def open(self, key: str) -> None:
+        """Show the stream of the session with row key ``key``: its store keeps its whole
+        history from now on, and its messages are listed from its server."""
+        self.source, session_id = self.inbox.split(key)
         self.store.focus(session_id)
         self.show_session(session_id)
         if self.service.capabilities.message_history:
@@ -95,7 +113,7 @@ class StreamView(SessionActions, Vertical):
             self._show_deleted()  # deleted while another view was on screen
             return
         self._show_empty()
-        self.message_list.show_session(session_id, self.store.session_messages(session_id) if session_id else [])
+        self.message_list.show_session(self.key, self.store.session_messages(session_id) if session_id else [])
         self._show_title()
         self._show_tasks()
         self._focus_call()
@@ -119,7 +137,12 @@ class StreamView(SessionActions, Vertical):
                      else "No messages in this session yet; they appear here as the agent works.")
         self.message_list.display = sid is not None
 
-    def apply_changes(self, changes: Changes) -> None:
+    def apply_changes(self, batch: Batch) -> None:
+        changes = batch.get(self.source.index)
+        if changes is not None:
+            self.apply_source_changes(changes)
+
+    def apply_source_changes(self, changes: Changes) -> None:
         sid = self.session_id
         if sid is None:
             return
@@ -141,7 +164,7 @@ class StreamView(SessionActions, Vertical):
         keeps its "…" as if the agent were still working)."""
         self.deleted = True
         self.focus_call = None
-        self.message_list.show_session(self.session_id, [])  # stays, empty, to keep the focus and keys
+        self.message_list.show_session(self.key, [])  # stays, empty, to keep the focus and keys
         title = Text("✕ This session was deleted", style=f"bold {theme_color(self.app, 'error')}")
         title.append("  (on the server or by another client)", style="dim")
         self.query_one("#stream-title", Static).update(title)
@@ -163,6 +186,8 @@ class StreamView(SessionActions, Vertical):
         text = Text()
         text.append(f"{STATUS_ICONS.get(status, '?')} {status}  ", style=theme_color(self.app, STATUS_COLOR.get(status, "foreground")))
         text.append(shorten((session.title if session else None) or sid, 50), style="bold")
+        if self.inbox.several:
+            text.append(f"  · {shorten(self.source.label, 20)}", style="dim")
         if stats:
             details = [d for d in (stats.agent, stats.model) if d]
             details += [f"{count(stats.tokens)} tokens", money(stats.cost)]
@@ -230,7 +255,7 @@ class StreamView(SessionActions, Vertical):
             return
         if action == "earlier":
             self.message_list.follow = False
-        self.session_action(action, self.session_id)
+        self.session_action(action, self.service, self.session_id)
 
     def _output_part(self) -> ToolPart | None:
         """The tool call whose output to read: the focused one, else the newest whose

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from ...api.permissions import PermissionRequest, SessionPermissions
 from ...api.questions import Question
+from ...core.backend import Capabilities
 from ...gates.ledger import GateState, Phase
 from ...gates.risk import Risk
 from ...gates.rules import matching_rule
@@ -59,7 +60,9 @@ def _syntax(code: str, lexer: str, dark: bool) -> Syntax:
 
 
 class GateDetail(VerticalScroll):
-    """Shows one gate. ``gate_id`` is the gate on screen: keys act on it, never on a row index.
+    """Shows one gate. ``gate_id`` is the gate on screen (its row key: its id, for the
+    first source): keys act on it, never on a row index. What its server can do (its
+    capabilities) comes with each gate shown: several servers may be in one queue.
 
     A key decides only a gate the user could have read: one that has been painted and
     has stood still for ``settle`` seconds. If the gate under the cursor changed just
@@ -67,17 +70,9 @@ class GateDetail(VerticalScroll):
     refused rather than landing on a gate the user never saw.
     """
 
-    def __init__(self, *, settle: float = 0.35, reject_note: str = "", rulesets: bool = True, persist_dirs: bool = False,
-                 reject_message: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, settle: float = 0.35, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settle = settle
-        self.reject_note = reject_note
-        self.rulesets = rulesets
-        self.persist_dirs = persist_dirs
-        """"Always" saves the directories the request names (a gateway), not patterns."""
-        self.reject_message = reject_message
-        """The server tells a session's rules (else no "session rules" section at all)."""
-        """What a reject does on this server (its backend says), under the keys."""
         self._gate_id: str | None = None
         self._changed_at = 0.0
         self._painted = False
@@ -106,8 +101,11 @@ class GateDetail(VerticalScroll):
     def compose(self):
         yield Static("", id="gate-body")
 
+    plain = ""
+
     def show_nothing(self, text: str = "") -> None:
         self.gate_id = None
+        self.plain = text
         self.query_one("#gate-body", Static).update(safe_text(text))
 
     def show_permission(
@@ -123,8 +121,12 @@ class GateDetail(VerticalScroll):
         tool_input: Any = None,
         colors: dict[str, str],
         dark: bool,
+        capabilities: Capabilities,
+        key: str | None = None,
+        source: str | None = None,
     ) -> None:
-        self.gate_id = request.id
+        """``source`` names the server among several (its profile, URL and workspace)."""
+        self.gate_id = key or request.id
         parts: list[RenderableType] = []
         head = Text()
         head.append(f"{neutralise(request.permission or 'permission')}", style="bold")
@@ -132,6 +134,8 @@ class GateDetail(VerticalScroll):
         if agent:
             head.append(f"  ·  {neutralise(agent)}")
         parts.append(head)
+        if source:
+            parts.append(Text(f"from {neutralise(source)}", style="dim"))
         if risk.risky:
             parts.append(Text(f"⚠ risky: {risk.describe()}", style=f"bold {colors['error']}"))
         if state is not None:
@@ -151,25 +155,27 @@ class GateDetail(VerticalScroll):
             parts.append(Text(f"\nurl  {neutralise(url)}"))
         parts.append(Text("\npatterns", style="bold"))
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.patterns) or "  (none)"))
-        if self.persist_dirs:
+        if capabilities.persist_dirs:  # "always" saves the directories the request names (a gateway)
             parts.append(Text("\n\"always\" would also save access to these directories", style="bold"))
         else:
             parts.append(Text("\n\"always\" would persist", style="bold"))
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.always) or "  (nothing: always acts like once)"))
-        if self.rulesets:
+        if capabilities.rulesets:  # the server tells a session's rules
             parts.append(self._rules(request, rules, rules_error, colors))
         if request.tool and request.tool.call_id:
             parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
-        keys = "y/Enter allow once · a always · n reject" + (" · N reject with a message" if self.reject_message else "")
-        parts.append(Text("\n" + keys, style="dim"))
-        if self.reject_note:
-            parts.append(Text(self.reject_note, style="dim italic"))
+        keys = "y/Enter allow once · a always · n reject" + (" · N reject with a message"
+                                                             if capabilities.reject_message else "")
+        parts.append(Text("\n" + keys + " · space marks it for a batch", style="dim"))
+        parts.append(Text(capabilities.reject_note(), style="dim italic"))  # what a reject does there
         self._show(parts)
 
     def _show(self, parts: list[RenderableType]) -> None:
         # Every line is built from neutralised values; this pass also catches what was
         # not (a risk description, a rule's action, an error note from the server).
         body = Group(*(safe_text(p) if isinstance(p, Text) else p for p in parts))
+        self.plain = "\n".join(p.plain for p in parts if isinstance(p, Text))
+        """The words shown (code blocks aside), for a reader that is not a terminal."""
         self.query_one("#gate-body", Static).update(body)
 
     @staticmethod
@@ -207,8 +213,9 @@ class GateDetail(VerticalScroll):
         return text
 
     def show_question(self, question: Question, *, session_title: str, agent: str | None,
-                      state: GateState | None, colors: dict[str, str]) -> None:
-        self.gate_id = question.id
+                      state: GateState | None, colors: dict[str, str], capabilities: Capabilities,
+                      key: str | None = None, source: str | None = None) -> None:
+        self.gate_id = key or question.id
         parts: list[RenderableType] = []
         head = Text()
         head.append("question", style="bold")
@@ -216,6 +223,8 @@ class GateDetail(VerticalScroll):
         if agent:
             head.append(f"  ·  {neutralise(agent)}")
         parts.append(head)
+        if source:
+            parts.append(Text(f"from {neutralise(source)}", style="dim"))
         if state is not None:
             parts.append(self._state_line(state, colors))
         for item in question.questions:
@@ -232,5 +241,7 @@ class GateDetail(VerticalScroll):
             if item.multiple:
                 block.append("  (several may apply)\n", style="dim")
             parts.append(block)
-        parts.append(Text("\nEnter opens the answers: choose with ↑↓, or type one · n rejects with a reason", style="dim"))
+        reject = (" · n rejects with a reason" if capabilities.question_reject_reason else " · n rejects it"
+                  ) if capabilities.question_reject else ""
+        parts.append(Text(f"\nEnter opens the answers: choose with ↑↓, or type one{reject}", style="dim"))
         self._show(parts)

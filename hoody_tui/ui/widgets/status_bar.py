@@ -1,5 +1,6 @@
 """The bar on top: server, workspace, connection state, busy sessions, active jobs,
 pending gates (highlighted when any wait), what the stream survived, and the time.
+With several sources, each one's connection in a few characters: ``work ● laptop ↻ 4s``.
 
 It fits the width: the clock goes first, then the workspace id is shortened, then the
 stream counts, jobs and busy counts; the gate count is never dropped."""
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
@@ -19,6 +21,9 @@ from textual.widgets import Static
 
 from ...events.items import ConnectionState
 from ...text import one_line, shorten
+
+if TYPE_CHECKING:
+    from ...core.inbox import Source
 
 __all__ = ["StatusBar", "short_reason"]
 
@@ -58,8 +63,11 @@ class StatusBar(Horizontal):
     """Malformed frames skipped and reconnects, so far."""
 
     def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False,
-                 credential: str = "token", show_jobs: bool = True) -> None:
+                 credential: str = "token", show_jobs: bool = True, sources: Sequence[Source] = ()) -> None:
         super().__init__(id="status-bar")
+        self.sources = tuple(sources)
+        """Several sources: each one's connection is shown (else the one connection's)."""
+        self._source_retry: dict[int, tuple[ConnectionState, float]] = {}
         self.credential = credential
         self._show_jobs = show_jobs
         """False on a server without jobs: no count that is always 0."""
@@ -90,6 +98,8 @@ class StatusBar(Horizontal):
 
     def _target(self) -> str:
         """The server, and the workspace within it when there is one (a gateway has none)."""
+        if self.sources:
+            return f"{len(self.sources)} sources"
         return one_line(f"{self._server_label} / {self._workspace}" if self._workspace else self._server_label)
 
     def _fit(self) -> None:
@@ -160,7 +170,10 @@ class StatusBar(Horizontal):
         # The labels are there from on_mount on (is_mounted is not set yet at that point).
         if self._composed and not self._closing:
             self._set("sb-clock", _time.strftime("%H:%M:%S", _time.localtime(self._clock())))
-            if self._retry_at is not None:
+            if self.sources:
+                if any(s.connection.phase == "reconnecting" for s in self.sources):
+                    self.refresh_sources()
+            elif self._retry_at is not None:
                 self._show_connection()
 
     def watch_connection(self) -> None:
@@ -186,8 +199,43 @@ class StatusBar(Horizontal):
         label.tooltip = "Malformed events skipped and reconnects of the live stream since start (details: --log-file)"
         self._fit()
 
+    def refresh_sources(self) -> None:
+        """Each source's connection: ``work ● laptop ↻ 4s opencode ✕``."""
+        if not self.sources or not self._ready():
+            return
+        parts = []
+        worst = "live"
+        for source in self.sources:
+            state = source.connection
+            if state.phase == "reconnecting":
+                held = self._source_retry.get(source.index)
+                if held is None or held[0] is not state:
+                    held = (state, _time.monotonic() + (state.delay or 0.0))
+                    self._source_retry[source.index] = held
+                left = held[1] - _time.monotonic()
+                mark = f"↻ {left:.0f}s" if left >= 0.5 else "↻ now"
+                worst = "reconnecting" if worst == "live" else worst
+            elif state.phase == "live":
+                mark = "●"
+            elif state.phase == "connecting":
+                mark = "◌"
+                worst = "connecting" if worst == "live" else worst
+            else:
+                mark = "✕"
+                worst = "down"
+            parts.append(f"{shorten(source.label, 14)} {mark}")
+        label = self._set("sb-connection", " ".join(parts))
+        label.tooltip = Content(one_line(" · ".join(
+            f"{source.label} ({source.backend.server}): {source.connection.describe()}" for source in self.sources)))
+        for phase in ("live", "connecting", "reconnecting"):
+            label.set_class(worst == phase, f"-{phase}")
+        label.set_class(worst == "down", "-down")
+
     def _show_connection(self) -> None:
         if not self._ready():
+            return
+        if self.sources:
+            self.refresh_sources()
             return
         state = self.connection
         text = {
