@@ -221,7 +221,7 @@ def resolve_target(
         config = load_config_file(path, required=named)
         names = profile_names(args, env, config, path)
         if len(names) > 1:
-            raise UsageError("the dashboard opens one server at a time: pass one --profile")
+            raise UsageError("this takes one server: pass one --profile")
         profile_name = names[0]
     profile = config.profiles.get(profile_name or "", Profile())
     url = (args.url or env.url or profile.url or "").strip()
@@ -324,30 +324,35 @@ def _run_dashboard(args: argparse.Namespace) -> int:
     try:
         if args.demo:
             target, server = _demo_target(args)
-            target = replace(target, name=None)
+            targets = [replace(target, name=None)]
         else:
-            target = resolve_target(args)
+            targets = resolve_targets(args)
+        first = targets[0]
         from .gates.audit import default_audit_path
         from .ui.app import AppOptions, HoodyApp
         from .ui.keys import check_keymap
 
-        for problem in check_keymap(target.keys):
+        for problem in check_keymap(first.keys):
             print(f"{PROG}: {problem}; ignored", file=sys.stderr)
+        tokens = tuple(t.token for t in targets if t.token)
         options = AppOptions(
-            insecure=target.insecure, theme=target.theme, server_label="demo" if args.demo else None,
+            insecure=any(t.insecure for t in targets), theme=first.theme, server_label="demo" if args.demo else None,
             audit_log=(args.audit_log or default_audit_path()).expanduser(),
             bell=not args.no_bell, desktop_notifications=args.notify, tune_gc=True,
-            keymap={k: v for k, v in target.keys.items() if not check_keymap({k: v})},
-            secrets=(target.token,) if target.token else (),
+            keymap={k: v for k, v in first.keys.items() if not check_keymap({k: v})},
+            secrets=tokens,
         )
         if args.log_file:
             from .diagnostics import Redactor, setup_log_file
 
-            setup_log_file(args.log_file.expanduser(), Redactor(target.token))
-        backend = asyncio.run(connect(replace(target.connection(), label=None)))
-        app = HoodyApp(options, backend=backend)
-        if target.theme and target.theme not in app.available_themes:
-            raise UsageError(f"unknown theme {target.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
+            setup_log_file(args.log_file.expanduser(), Redactor(*tokens))
+        if len(targets) == 1:
+            backend = asyncio.run(connect(replace(first.connection(), label=None)))
+            app = HoodyApp(options, backend=backend)
+        else:
+            app = HoodyApp(options, inbox=_inbox(targets, options.audit_log))
+        if first.theme and first.theme not in app.available_themes:
+            raise UsageError(f"unknown theme {first.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
         app.run()
         return app.return_code or 0
     except (UsageError, MissingWorkspace) as exc:
@@ -358,6 +363,29 @@ def _run_dashboard(args: argparse.Namespace) -> int:
     finally:
         if server is not None:
             server.stop()
+
+
+def _inbox(targets: Sequence[Target], audit_log: Path | None) -> Any:
+    """One workspace service per profile, in one inbox. Each server is asked what it is
+    at once (``auto``), all together: one that does not answer is taken as the workspace
+    API and keeps being retried in the dashboard, beside the others."""
+    from .core.inbox import Inbox
+    from .core.service import WorkspaceService
+    from .gates.audit import AuditLog
+
+    async def one(target: Target) -> Any:
+        try:
+            return await connect(target.connection())
+        except MissingWorkspace as exc:
+            raise UsageError(f"profile {target.name!r}: {exc}") from None
+
+    async def connect_all() -> list[Any]:
+        return list(await asyncio.gather(*(one(t) for t in targets)))
+
+    backends = asyncio.run(connect_all())
+    audit = AuditLog(audit_log)
+    return Inbox([(t.name or t.url, WorkspaceService(backend, audit=audit, source=t.name or t.url))
+                  for t, backend in zip(targets, backends, strict=True)])
 
 
 if __name__ == "__main__":  # pragma: no cover

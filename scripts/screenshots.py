@@ -22,8 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hoody_tui.backends import Connection  # noqa: E402
 from hoody_tui.demo import start_demo_server  # noqa: E402
-from hoody_tui.launch import hoody_app  # noqa: E402
+from hoody_tui.launch import hoody_app, inbox_app  # noqa: E402
 
 
 async def capture(theme: str, out: Path, size: tuple[int, int], settle: float) -> list[Path]:
@@ -65,6 +66,32 @@ async def capture(theme: str, out: Path, size: tuple[int, int], settle: float) -
     return written
 
 
+async def capture_inbox(out: Path, size: tuple[int, int], settle: float) -> list[Path]:
+    """The merged queue and the grouped sessions of two demo servers, "work" and "laptop"."""
+    servers = [start_demo_server(seed=1), start_demo_server(seed=2)]
+    written: list[Path] = []
+    try:
+        app = inbox_app([Connection(s.url, s.workspace, backend="hoody", label=name)
+                         for name, s in zip(("work", "laptop"), servers, strict=True)],
+                        bell=False, gate_notices=False)
+        async with app.run_test(size=size) as pilot:
+            for _ in range(int(settle * 10)):
+                await asyncio.sleep(0.1)
+                if all(source.store.permissions or source.store.questions for source in app.inbox):
+                    break
+            await asyncio.sleep(settle)
+            for name, key in (("inbox-sessions", "1"), ("inbox-gates", "4")):
+                await pilot.press(key)
+                await asyncio.sleep(0.5)
+                path = out / f"{name}.svg"
+                app.save_screenshot(str(path))
+                written.append(path)
+    finally:
+        for server in servers:
+            server.stop()
+    return written
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--light", action="store_true", help="also capture the light theme")
@@ -76,6 +103,7 @@ def main() -> int:
     paths: list[Path] = []
     for theme in themes:
         paths += asyncio.run(capture(theme, out, (120, 36), args.settle))
+    paths += asyncio.run(capture_inbox(out, (120, 36), args.settle))
     for path in paths:
         print(path.relative_to(ROOT))
         to_png(path)

@@ -240,7 +240,7 @@ class HoodyApp(App[int]):
 
     def on_stream_notice(self, message: M.StreamNotice) -> None:
         text = message.text
-        if self.inbox.several and message.topic != "gate":
+        if self.inbox.several:  # which server it is about
             text = f"{self.source(message.source).label}: {text}"
         self.notify(text, severity=message.severity)
 

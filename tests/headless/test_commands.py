@@ -343,5 +343,7 @@ def test_flags_that_name_one_server_do_not_go_with_several_profiles(make_server,
     assert ran.code == 2 and "--url name one server" in ran.err
     ran = hoody("pending", "--profile", "nope")
     assert ran.code == 2 and "no profile 'nope'" in ran.err and "work" in ran.err
-    ran = hoody("--profile", "work", "--profile", "home")  # the dashboard, for now, opens one
-    assert ran.code == 2 and "one server at a time" in ran.err
+    from hoody_tui.cli import build_parser, resolve_targets
+
+    targets = resolve_targets(build_parser().parse_args(["--profile", "work", "--profile", "home", "--profile", "work"]))
+    assert [t.name for t in targets] == ["work", "home"]  # the dashboard opens both (a name given twice: once)

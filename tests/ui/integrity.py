@@ -34,6 +34,8 @@ VIEW_KEYS = ["1", "2", "3", "4", "j", "k", "up", "down", "home", "end", "escape"
 
 
 class IntegrityWorld(Protocol):
+    """Gates are named by their row key in the app's inbox (their id, with one source)."""
+
     app: HoodyApp
 
     async def ask(self, kind: str) -> str | None: ...
@@ -43,7 +45,7 @@ class IntegrityWorld(Protocol):
     async def stale(self, take: bool) -> None: ...
 
     async def sent(self) -> list[tuple[str, str]]:
-        """Every reply the server received (accepted or refused), as (gate id, decision)."""
+        """Every reply the servers received (accepted or refused), as (gate key, decision)."""
         ...
 
 
@@ -106,9 +108,18 @@ async def _finish(pilot, app: HoodyApp) -> None:
             return
 
 
-def _sending(app: HoodyApp, gate_id: str) -> bool:
-    state = app.ledger.state(gate_id)
+def _sending(app: HoodyApp, key: str) -> bool:
+    source, gate_id = app.inbox.split(key)
+    state = source.service.ledger.state(gate_id)
     return state is not None and state.phase is Phase.SENDING
+
+
+def _pending(app: HoodyApp, key: str) -> bool:
+    return app.inbox.gate(key) is not None
+
+
+def _checking(app: HoodyApp) -> bool:
+    return any(source.service.ledger.checking() for source in app.inbox)
 
 
 async def run_property(world: IntegrityWorld, pilot, ops: list[tuple[str, Any]]) -> None:
@@ -124,7 +135,7 @@ async def run_property(world: IntegrityWorld, pilot, ops: list[tuple[str, Any]])
         elif op == "elsewhere":
             gone = await world.elsewhere(arg)
             if gone:
-                await until(pilot, lambda g=gone: g not in app.store.permissions and g not in app.store.questions)
+                await until(pilot, lambda g=gone: not _pending(app, g))
         elif op == "stale":
             await world.stale(arg)
         elif op == "read":
@@ -138,11 +149,15 @@ async def run_property(world: IntegrityWorld, pilot, ops: list[tuple[str, Any]])
                 await pilot.pause()
         else:
             shown = app.gates_view.detail.gate_id if app.current_view == "gates" and app.screen is main else None
-            gate = (app.store.permissions.get(shown) or app.store.questions.get(shown)) if shown else None
-            decision = (decision_of(arg, shown in app.store.questions, app.service.capabilities)
-                        if gate is not None else None)
+            found = app.inbox.gate(shown) if shown else None
+            decision = None
+            locked = False
+            if found is not None:
+                source, gate = found
+                decision = decision_of(arg, gate.id in source.store.questions, source.capabilities)
+                locked = source.service.ledger.locked(gate.id)
             settled = app.gates_view.detail.settled()
-            must = bool(gate is not None and decision and settled and not app.ledger.locked(shown or ""))
+            must = bool(found is not None and decision and settled and not locked)
             replies_before = len(await world.sent())
             notices_before = len(app.notices)
             await pilot.press(arg)
@@ -161,7 +176,7 @@ async def run_property(world: IntegrityWorld, pilot, ops: list[tuple[str, Any]])
                 await pilot.press("escape")
                 await pilot.pause()
     # Let every reply finish (nothing sending, nothing being checked).
-    await until(pilot, lambda: not app.ledger.checking() and not any(_sending(app, p.gate) for p in presses if p.gate))
+    await until(pilot, lambda: not _checking(app) and not any(_sending(app, p.gate) for p in presses if p.gate))
     sent = await world.sent()
     # Every reply is a gesture's: the gate shown at its keystroke, its decision...
     allowed = Counter((p.gate, p.decision) for p in presses if p.gate and p.decision)

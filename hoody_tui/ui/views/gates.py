@@ -121,7 +121,7 @@ class GatesView(TableView):
     class BatchDone(Message):
         """A batch of decisions ended: each gate's outcome, in the order sent."""
 
-        def __init__(self, verb: str, results: list[tuple[Gate, DecisionResult]]) -> None:
+        def __init__(self, verb: str, results: list[tuple[Source, Gate, DecisionResult]]) -> None:
             super().__init__()
             self.verb = verb
             self.results = results
@@ -150,7 +150,7 @@ class GatesView(TableView):
     def compose(self) -> ComposeResult:
         yield Static("", classes="view-title")
         yield FilterInput()
-        with Horizontal(id="gates-split"):
+        with Horizontal(id="gates-split", classes="-sources" if self.inbox.several else ""):
             # FastTable: a str cell (a title, a command) is shown as text, never read as markup.
             table_class = type("GatesTable", (FastTable,), {"BINDINGS": [self.ENTER]})
             table = table_class(cursor_type="row", zebra_stripes=False, classes="view-table", id="gates-table")
@@ -167,7 +167,10 @@ class GatesView(TableView):
     def table_width(self) -> int:
         wide = self.size.width >= 110
         self.query_one("#gates-split").set_class(not wide, "-stacked")
-        return self.size.width // 2 if wide else self.size.width
+        if not wide:
+            return self.size.width
+        # Several sources: the table takes 3/5 (the stylesheet says so), for its Source column.
+        return self.size.width * 3 // 5 if self.inbox.several else self.size.width // 2
 
     # --- rows ----------------------------------------------------------------------------
 
@@ -592,8 +595,8 @@ class GatesView(TableView):
     async def send_decision(self, source: Source, decision: Decision) -> None:
         """Send one decision (its source's service sends it exactly once) and say how it ended."""
         result = await source.service.decide(decision)
-        text = f"{source.label}: {result.text}" if self.inbox.several else result.text
-        self.post_message(StreamNotice(text, severity=_SEVERITY[result.status], topic="gate"))
+        self.post_message(StreamNotice(result.text, severity=_SEVERITY[result.status], topic="gate",
+                                       source=source.index))
 
     # --- batches ---------------------------------------------------------------------------
 
@@ -632,6 +635,10 @@ class GatesView(TableView):
             return
         head = (f"Allow each of these {len(batch)} once?" if verb == "allow"
                 else f"Reject these {len(batch)}? (A reject stops the agent's turn on most servers.)")
+        risky = sum(1 for source, gate, _ in batch
+                    if isinstance(gate, PermissionRequest) and self.risk(gate, source).risky)
+        if risky and verb == "allow":
+            head += f"\n⚠ {risky} of them {'is' if risky == 1 else 'are'} risky (marked ⚠)."
         lines = [f"  {self._batch_line(source, gate)}" for source, gate, _ in batch[:12]]
         if len(batch) > 12:
             lines.append(f"  … and {len(batch) - 12} more")
@@ -650,23 +657,26 @@ class GatesView(TableView):
         self.app.push_screen(ConfirmScreen(head + "\n" + "\n".join(lines)), confirmed)
 
     def _batch_line(self, source: Source, gate: Gate) -> str:
-        where = f"{shorten(source.label, 12)} · " if self.inbox.several else ""
-        title = shorten(self._session_title(source, gate.session_id), 24)
-        return f"{where}{title} · {describe_gate(gate, 60)}"
+        where = f"{shorten(source.label, 10)} · " if self.inbox.several else ""
+        title = shorten(self._session_title(source, gate.session_id), 20)
+        risky = isinstance(gate, PermissionRequest) and self.risk(gate, source).risky
+        return f"{'⚠ ' if risky else ''}{where}{title} · {describe_gate(gate, 44)}"
 
     @work(group="gate-replies")
     async def send_batch(self, verb: str, decisions: list[tuple[Source, Gate, Decision]]) -> None:
         """Send the confirmed decisions, one by one (each once, to its own source)."""
         results = []
         for source, gate, decision in decisions:
-            results.append((gate, await source.service.decide(decision)))
+            results.append((source, gate, await source.service.decide(decision)))
         self.post_message(self.BatchDone(verb, results))
 
     def on_gates_view_batch_done(self, message: BatchDone) -> None:
         message.stop()
-        done = sum(1 for _, result in message.results if result.ok)
+        done = sum(1 for _, _, result in message.results if result.ok)
         verb = "Allowed once" if message.verb == "allow" else "Rejected"
-        others = [result.text for _, result in message.results if not result.ok]
+        several = self.inbox.several
+        others = [f"{source.label}: {result.text}" if several else result.text
+                  for source, _, result in message.results if not result.ok]
         text = f"{verb} {done} of {len(message.results)}"
         if others:
             text += "; " + "; ".join(others[:3]) + (f" (+{len(others) - 3} more)" if len(others) > 3 else "")

@@ -36,7 +36,7 @@ def connection_words(source: Source, now: float) -> str:
     if state.phase == "connecting":
         return "◌ connecting"
     if state.phase == "reconnecting":
-        return "↻ reconnecting"
+        return "↻ retrying"
     if state.phase in ("unauthorized", "forbidden"):
         return f"✕ {source.capabilities.credential} refused" if state.phase == "unauthorized" else "✕ forbidden"
     return f"✕ {state.phase}"
@@ -258,14 +258,11 @@ class SessionsView(SessionActions, TableView):
         fold = "▸" if source.index in self.collapsed else "▾"
         words = connection_words(source, self.clock())
         color = "success" if source.live else ("error" if source.connection.final else "warning")
-        server = source.backend.server + (f" / {source.backend.scope}" if source.backend.scope else "")
         gates = len(store.permissions) + len(store.questions)
-        counts = f"{len(store.sessions)} sessions" + (f" · {gates} need you" if gates else "")
-        if source.stale:
-            counts += " · stale: shown as last listed"
-        title = Text.assemble((f"{fold} {source.label}", "bold"), ("  " + shorten(server, 40), "dim"),
-                              ("  " + counts, ""))
-        return (Text(words, style=f"bold {theme_color(app, color)}"), title, "", "", "", "", "",
+        counts = f"{len(store.sessions)} sessions" + (", stale" if source.stale else "")
+        title = Text.assemble((f"{fold} {source.label}", "bold"), (f"  {counts}", "dim"))
+        return (Text(words, style=f"bold {theme_color(app, color)}"), title, "",
+                Text(shorten(_host(source.backend.server), 22), style="dim"), "", "", "",
                 Text(f"⚑ {gates}", style=f"bold {theme_color(app, 'warning')}") if gates else Text(""), "")
 
     def selected_session(self) -> tuple[Source, str] | None:
@@ -316,6 +313,11 @@ class SessionsView(SessionActions, TableView):
         selected = self.selected_session()
         if selected:
             self.session_action(kind, selected[0].service, selected[1])
+
+
+def _host(url: str) -> str:
+    """A server's URL without its scheme (``api.hoody.com``, ``127.0.0.1:4096``)."""
+    return url.split("://", 1)[-1].rstrip("/")
 
 
 def _placement(session: Session, store: WorkspaceStore) -> tuple[str | None, int, bool]:
