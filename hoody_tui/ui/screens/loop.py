@@ -90,7 +90,8 @@ class LoopScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         session = self.store.sessions.get(self.session_id)
         self.query_one("#loop-title", Static).update(
-            Text(f"Loop of “{neutralise(shorten((session.title if session else None) or self.session_id, 60))}”", style="bold")
+            Text(f"Loop of “{neutralise(shorten((session.title if session else None) or self.session_id, 60))}”"
+                 + (f" · {neutralise(self.service.source)}" if self.service.source else ""), style="bold")
         )
         self.refresh_loop()
         self.validate()

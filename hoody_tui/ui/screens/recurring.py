@@ -144,7 +144,8 @@ class RecurringLoopsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         session = self.store.sessions.get(self.session_id)
         title = neutralise(shorten((session.title if session else None) or self.session_id, 60))
-        self.query_one("#recurring-title", Static).update(Text(f"Loops of “{title}”", style="bold"))
+        where = f" · {neutralise(self.service.source)}" if self.service.source else ""  # among several servers
+        self.query_one("#recurring-title", Static).update(Text(f"Loops of “{title}”{where}", style="bold"))
         table = self.query_one(DataTable)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
