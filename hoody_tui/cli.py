@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .backends import KINDS, NEEDS_WORKSPACE, Connection, MissingWorkspace, connect
+from .backends import KINDS, NEEDS_WORKSPACE, Connection, MissingWorkspace, connect, create
 from .config import (
     ConfigError,
     ConfigFile,
@@ -35,6 +35,9 @@ PROG = "hoody-tui"
 
 
 UsageError = ConfigError
+
+DETECT_DEADLINE = 4.0
+"""Seconds the dashboard waits for a server of several to say what kind it is."""
 
 
 @dataclass(frozen=True)
@@ -374,10 +377,22 @@ def _inbox(targets: Sequence[Target], audit_log: Path | None) -> Any:
     from .gates.audit import AuditLog
 
     async def one(target: Target) -> Any:
+        connection = target.connection()
         try:
-            return await connect(target.connection())
-        except MissingWorkspace as exc:
-            raise UsageError(f"profile {target.name!r}: {exc}") from None
+            try:
+                # A server that does not answer at all must not keep the others waiting:
+                # past the deadline it is taken as the workspace API, as `auto` does when
+                # no health route answers, and retried in the dashboard.
+                return await asyncio.wait_for(connect(connection), DETECT_DEADLINE)
+            except TimeoutError:
+                return create(connection, "hoody")
+        except MissingWorkspace:
+            if target.backend != "auto":
+                raise UsageError(f"profile {target.name!r}: the workspace API needs a workspace id") from None
+            raise UsageError(
+                f"profile {target.name!r}: no server at {target.url} said what it is, and without a workspace it "
+                'cannot be the workspace API: set backend = "opencode" or "gateway" in the profile (or its '
+                "workspace)") from None
 
     async def connect_all() -> list[Any]:
         return list(await asyncio.gather(*(one(t) for t in targets)))

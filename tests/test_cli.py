@@ -201,3 +201,25 @@ async def test_auto_picks_the_workspace_api_by_its_health_route():
     finally:
         server.stop()
     assert await detect(Connection("http://127.0.0.1:9", "w")) == "hoody"
+
+
+def test_several_servers_open_even_when_one_is_down_and_a_kindless_one_says_what_to_set(tmp_path):
+    """The dashboard over several profiles: a down server with a workspace is opened (as
+    the workspace API, retried in the dashboard); one without a workspace, whose kind no
+    server could tell, is a usage error that says what to set."""
+    import socket
+
+    from hoody_tui.cli import Target, UsageError, _inbox
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))  # bound, never listening: refused
+    try:
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        up = Target(down, "ws_1", None, False, "/api/v1", name="work")
+        inbox = _inbox([up, Target(down, "ws_2", None, False, "/api/v1", backend="hoody", name="home")], None)
+        assert [(s.name, s.backend.kind) for s in inbox] == [("work", "hoody"), ("home", "hoody")]
+        with pytest.raises(UsageError) as error:
+            _inbox([up, Target(down, "", None, False, "/api/v1", name="laptop")], None)
+        assert "profile 'laptop'" in str(error.value) and 'backend = "opencode"' in str(error.value)
+    finally:
+        sock.close()

@@ -232,6 +232,9 @@ class HoodyApp(App[int]):
 
     def on_store_changed(self, message: M.StoreChanged) -> None:
         if self.status_bar.is_mounted:  # else shutting down
+            for index, changes in message.batch.items():
+                if changes.resynced:  # (tests post this message without going through the inbox)
+                    self.source(index).listed = True
             self.pacer.add(message.batch)
 
     def on_gates_arrived(self, message: M.GatesArrived) -> None:
