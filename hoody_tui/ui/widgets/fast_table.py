@@ -11,6 +11,12 @@ through DataTable's own path.
 
 Cells given as ``str`` are shown as plain text: DataTable would parse them as Rich
 markup, and much of what we show (agent names, commands, ids) comes from agents.
+
+An updated cell repaints its row, not the table. DataTable's ``update_cell`` refreshes
+the whole widget and starts a new generation of every cache key, so each live update
+rendered every visible line again: 42 % of all CPU samples at 2,000 events/s over 50
+sessions (``DataTable.render_lines``). Here each row has a version of its own, folded
+into the line caches' keys, and only the changed row's region is refreshed.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.coordinate import Coordinate
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets._data_table import RowRenderables
+from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey, RowRenderables
 
 from ...text import neutralise, safe_text
 
@@ -57,10 +65,85 @@ class FastTable(DataTable[Any]):
         # updates DataTable's caches (10,000 cells, 1,000 rows and lines) fill with dead
         # entries: tens of thousands of objects for the garbage collector to walk. A
         # few screens' worth is all a redraw reuses.
-        self._cell_render_cache = LRUCache(2000)
-        self._row_render_cache = LRUCache(300)
+        self._cell_render_cache = LRUCache(100)  # DataTable's own: only its header and label cells now
         self._row_renderable_cache = LRUCache(300)
-        self._line_cache = LRUCache(300)
+        # DataTable's own row and line caches are keyed without a row's version: they are
+        # bypassed (never hit), and ours below hold the same renders keyed with it.
+        self._row_render_cache = _NoCache()  # type: ignore[assignment]
+        self._line_cache = _NoCache()  # type: ignore[assignment]
+        self._cells_cache: LRUCache[tuple[Any, ...], Any] = LRUCache(2000)
+        self._rows_cache: LRUCache[tuple[Any, ...], Any] = LRUCache(300)
+        self._lines_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(300)
+        self._row_versions: dict[RowKey, int] = {}
+        self._cell_versions: dict[RowKey, dict[ColumnKey, int]] = {}
+        """Each updated cell's version: a row repainted renders again only its changed cells.
+        (Adding or removing a row starts a new generation of every key anyway.)"""
+
+    # --- one row at a time -------------------------------------------------------------
+
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Any, *,
+                    update_width: bool = False) -> None:
+        """Like DataTable's, but only the cell's row is drawn again."""
+        if update_width:
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
+        self._data[row_key][column_key] = value
+        self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
+        cells = self._cell_versions.setdefault(row_key, {})
+        cells[column_key] = cells.get(column_key, 0) + 1
+        row_index = self._row_locations.get(row_key)
+        assert row_index is not None  # the row exists (checked above)
+        self._row_renderable_cache.discard((self._update_count, row_index))
+        self.refresh_row(row_index)
+
+    def _version(self, row_key: RowKey) -> int:
+        return self._row_versions.get(row_key, 0)
+
+    def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate,
+                            hover_location: Coordinate) -> Any:
+        key = (row_key, self._version(row_key), line_no, base_style, cursor_location, hover_location,
+               self.cursor_type, self.show_cursor, self._show_hover_cursor, self._update_count,
+               self._pseudo_class_state)
+        cached = self._rows_cache.get(key)
+        if cached is None:
+            cached = super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+            self._rows_cache[key] = cached
+        return cached
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        try:
+            row_key, _ = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        key = (y, row_key, self._version(row_key), x1, x2, self.size.width, self.cursor_coordinate,
+               self.hover_coordinate, base_style, self.cursor_type, self._show_hover_cursor, self._update_count,
+               self._pseudo_class_state)
+        cached = self._lines_cache.get(key)
+        if cached is None:
+            cached = super()._render_line(y, x1, x2, base_style)
+            self._lines_cache[key] = cached
+        return cached
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._rows_cache.clear()
+        self._lines_cache.clear()
+        self._cells_cache.clear()
+
+    def clear(self, columns: bool = False) -> Any:
+        self._row_versions.clear()
+        self._cell_versions.clear()
+        return super().clear(columns)
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        super().remove_row(row_key)
+        key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        self._row_versions.pop(key, None)
+        self._cell_versions.pop(key, None)
 
     def _compute_row_renderables(self, row_index: int) -> RowRenderables:
         # DataTable's default formatter reads a str cell as markup (and raises on a
@@ -94,10 +177,10 @@ class FastTable(DataTable[Any]):
         if row_key is None or row is None or row.height != 1 or column_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
-            row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-            self._update_count, self._pseudo_class_state,
+            row_key, self._cell_versions.get(row_key, {}).get(column_key, 0), column_key, base_style, cursor, hover,
+            self._show_hover_cursor, self._update_count, self._pseudo_class_state,
         )
-        cached = self._cell_render_cache.get(cache_key)
+        cached = self._cells_cache.get(cache_key)
         if cached is not None:
             return cached
         value = self._data[row_key].get(column_key)
@@ -131,5 +214,27 @@ class FastTable(DataTable[Any]):
         if width - pad - used > 0:
             line.append(Segment(" " * (width - pad - used)))
         lines = [list(Segment.apply_style(line, style=pre, post_style=post))]
-        self._cell_render_cache[cache_key] = lines
+        self._cells_cache[cache_key] = lines
         return lines
+
+
+class _NoCache:
+    """A cache that holds nothing (DataTable's own, where ours take its place)."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
+
+    def __getitem__(self, key: object) -> Any:
+        raise KeyError(key)
+
+    def get(self, key: object, default: Any = None) -> Any:
+        return default
+
+    def clear(self) -> None:
+        pass
+
+    def discard(self, key: object) -> None:
+        pass
