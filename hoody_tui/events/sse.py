@@ -27,12 +27,12 @@ from typing import Any, Protocol
 
 import httpx
 import orjson
-from httpx_sse import EventSource
 
 from ..api import errors as E
 from ..api.events import Event, MalformedEvent
 from ..api.transport import HttpSource, describe_transport_error
 from .backoff import Backoff
+from .frames import sse_frames
 from .items import ConnectionState, Malformed, Resync, StreamItem
 
 __all__ = ["SseStream", "StreamStats", "EventSourceLike", "Parser"]
@@ -171,7 +171,7 @@ class SseStream:
                 yield ConnectionState("live")
                 if self.resync_on_connect:
                     yield Resync(reconnect=reconnected)
-                async for item in self._read(EventSource(response)):
+                async for item in self._read(response):
                     yield item
                     if self.finished:
                         return
@@ -204,18 +204,17 @@ class SseStream:
             fallback_text=None if body else response.text,
         )
 
-    async def _read(self, source: EventSource) -> AsyncIterator[StreamItem]:
+    async def _read(self, response: httpx.Response) -> AsyncIterator[StreamItem]:
         # An event stream is UTF-8 whatever the headers say, and a leading byte order
         # mark is not part of the first line (WHATWG); read as plain UTF-8, a BOM would
         # turn the first field name into "\ufeffdata" and lose the first event.
-        source.response.encoding = "utf-8-sig"
+        response.encoding = "utf-8-sig"
         stats = self.stats
         parse = self._parse
-        async for sse in source.aiter_sse():
-            if sse.id:
-                stats.last_event_id = sse.id
-            data = sse.data
-            if sse.event == "heartbeat" or not data.strip():
+        async for event_type, data, last_id in sse_frames(response.aiter_text()):
+            if last_id:
+                stats.last_event_id = last_id
+            if event_type == "heartbeat" or not data.strip():
                 stats.heartbeats += 1
                 continue
             try:
@@ -225,7 +224,7 @@ class SseStream:
                 yield Malformed("frame is not valid JSON", data[:_RAW_PREVIEW])
                 continue
             try:
-                event = parse(payload, sse_event=sse.event)
+                event = parse(payload, sse_event=event_type)
             except MalformedEvent as exc:
                 stats.malformed += 1
                 yield Malformed(str(exc), data[:_RAW_PREVIEW])

@@ -28,7 +28,6 @@ import re
 
 import httpx
 import pytest
-from httpx_sse import EventSource
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -278,7 +277,7 @@ def read_in_memory(chunks: list[bytes]) -> Run:
 
         async def source():
             yield Resync()
-            async for item in stream._read(EventSource(response)):
+            async for item in stream._read(response):
                 yield item
 
         try:
