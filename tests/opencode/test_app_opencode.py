@@ -41,7 +41,7 @@ async def test_allow_once_runs_the_call_and_the_stream_shows_the_final_text(open
         request = app.store.permissions[gate]
         assert request.permission == "bash" and request.patterns == ["echo allowed-once"]
         assert request.command == "echo allowed-once" and request.always == ["echo *"]
-        assert "Without a message the agent's turn stops" in app.gates_view.detail.reject_note
+        assert "Without a message the agent's turn stops" in " ".join(app.gates_view.detail.plain.split())
         await pilot.press("o")  # the call in its stream, then back to decide
         await until(pilot, lambda: app.current_view == "stream" and app.stream_view.session_id == sid)
         await pilot.press("4")
