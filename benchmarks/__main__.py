@@ -1,6 +1,6 @@
 """``python -m benchmarks [--quick] [--json] [--only NAME[,NAME]]``.
 
-NAMEs: floor, client, e2e, reply, reply_firehose, coldstart, rss, app_rss, big, soak.
+NAMEs: floor, client, e2e, reply, reply_firehose, coldstart, rss, app_rss, big, soak, cpu, huge.
 """
 
 from __future__ import annotations
@@ -16,19 +16,21 @@ RATE = 300_000          # offered firehose load (events/s) for floor and client 
 E2E_RATE = 100_000      # offered load for the app: above what it takes, below what fills the server's backlog
 REPLY_FIREHOSE = 10_000  # firehose while measuring reply latency under load
 
-FULL = {"seconds": 5.0, "gates": 1000, "gates_firehose": 50, "cold_runs": 5, "rss": [100_000, 1_000_000], "big": True,
+FULL = {"cpu_window": 20.0, "seconds": 5.0, "gates": 1000, "gates_firehose": 50, "cold_runs": 5, "rss": [100_000, 1_000_000], "big": True,
         "fh_sessions": 1000, "parallel_rss": False, "soak_switches": 100, "soak_minutes": 10.0, "soak_warmup": 120.0}
-QUICK = {"seconds": 1.5, "gates": 100, "gates_firehose": 5, "cold_runs": 3, "rss": [100_000, 200_000], "big": False,
+QUICK = {"cpu_window": 6.0, "seconds": 1.5, "gates": 100, "gates_firehose": 5, "cold_runs": 3, "rss": [100_000, 200_000], "big": False,
          "fh_sessions": 200, "parallel_rss": True, "soak_switches": 100, "soak_minutes": 1.0, "soak_warmup": 60.0}
 
-NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "app_rss", "big", "soak")
+NAMES = ("floor", "client", "e2e", "reply", "reply_firehose", "coldstart", "rss", "app_rss", "big", "soak", "cpu",
+         "huge")
 KEYS = ("floor_eps", "client_eps", "e2e_eps", "e2e_ratio", "e2e_fps", "max_frame_gap_ms", "loop_stall_ms", "reply_p50_ms", "reply_p99_ms",
         "reply_p50_ms_firehose", "reply_p99_ms_firehose", "reply_missed_firehose", "first_paint_s", "cold_start_s", "quit_s",
         "import_textual_s", "rss_idle_mb",
         "rss_100k_mb", "rss_200k_mb", "rss_1m_mb", "rss_flatness", "app_rss_idle_mb", "app_rss_100k_mb", "app_rss_200k_mb",
         "app_rss_1m_mb", "app_rss_flatness", "big_first_paint_s", "big_scroll_max_ms",
         "big_jobs_view_s", "big_jobs_scroll_max_ms", "soak_switch_mb_per_100", "soak_faults_mb_per_min",
-        "soak_faults_growth_mb", "soak_faults_minutes")
+        "soak_faults_growth_mb", "soak_faults_minutes", "cpu_pct_idle", "cpu_pct_demo", "cpu_pct_2k", "cpu_pct_stream",
+        "huge_text_stall_ms", "huge_tool_stall_ms")
 
 # key -> (target text, predicate)
 TARGETS = {
@@ -50,6 +52,12 @@ TARGETS = {
     "big_jobs_scroll_max_ms": ("<= 100", lambda v: v <= 100),
     "soak_switch_mb_per_100": ("< 6", lambda v: v < 6),
     "soak_faults_mb_per_min": ("< 0.6", lambda v: v < 0.6),
+    "cpu_pct_idle": ("<= 1", lambda v: v <= 1),
+    "cpu_pct_demo": ("<= 3", lambda v: v <= 3),
+    "cpu_pct_2k": ("<= 10", lambda v: v <= 10),
+    "cpu_pct_stream": ("<= 10", lambda v: v <= 10),
+    "huge_text_stall_ms": ("<= 100", lambda v: v <= 100),
+    "huge_tool_stall_ms": ("<= 100", lambda v: v <= 100),
 }
 # key -> the floor it is read against
 FLOORS = {"client_eps": "floor_eps", "e2e_eps": "floor_eps", "cold_start_s": "import_textual_s", "first_paint_s": "import_textual_s",
@@ -81,6 +89,12 @@ NOTES = {
     "soak_faults_mb_per_min": "app RSS slope under 2,000 ev/s, a malformed frame per 500, a drop per 5,000 (after warm-up)",
     "soak_faults_growth_mb": "same: RSS at the end minus at the start of the measured window",
     "soak_faults_minutes": "same: the measured window",
+    "cpu_pct_idle": "% of one core, hoody-tui on a 120x36 pty, 50 quiet sessions (after start-up)",
+    "cpu_pct_demo": "same, the lively demo scenario",
+    "cpu_pct_2k": "same, 2,000 events/s over 50 sessions, sessions view",
+    "cpu_pct_stream": "same, one session's stream view taking 100 updates/s",
+    "huge_text_stall_ms": "longest UI-loop stall opening a session whose message holds a 5 MB text part",
+    "huge_tool_stall_ms": "same, a 10 MB tool output",
 }
 
 
@@ -98,6 +112,8 @@ def run(names: list[str], cfg: dict, log) -> dict:
         "app_rss": lambda: core.measure_app_rss(cfg["rss"]),
         "big": lambda: core.measure_big(10_000, 100_000),
         "soak": lambda: core.measure_soak(cfg["soak_switches"], cfg["soak_minutes"], cfg["soak_warmup"]),
+        "cpu": lambda: core.measure_cpu(cfg["cpu_window"]),
+        "huge": core.measure_huge,
     }
     for name in names:
         t0 = time.perf_counter()

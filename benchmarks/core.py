@@ -532,3 +532,130 @@ def measure_soak(switches: int, minutes: float, warmup: float) -> dict:
     result["soak_faults_malformed"] = data["malformed"]
     result["soak_faults_reconnects"] = data["reconnects"]
     return result
+
+
+# --- i. CPU: hoody-tui on a real terminal (issue 20) ---------------------------------------------
+
+def _cpu_run(url: str, workspace: str, window: float, *, ready: bytes, stream: bool = False) -> float:
+    """The share of one core hoody-tui uses over ``window`` seconds on a 120x36 pseudo-
+    terminal, after ``ready`` is on screen and 3 s more (start-up is not counted)."""
+    from .terminal import TerminalApp
+
+    app = TerminalApp(["--url", url, "--workspace", workspace, "--backend", "hoody", "--no-bell",
+                       "--audit-log", os.devnull], env=_env(), cwd=ROOT)
+    try:
+        app.wait_for(lambda: app.saw(ready), what="the sessions on screen")
+        if stream:
+            app.press(b"\r")  # the first session's stream
+        time.sleep(3.0)
+        return app.cpu_share(window) * 100
+    finally:
+        app.stop()
+
+
+def measure_cpu(window: float) -> dict:
+    """CPU of the whole app process: idle (50 quiet sessions), the lively demo, 2,000
+    events/s over 50 sessions (sessions view), and one session's stream taking 100
+    updates/s."""
+    from hoody_tui.demo import start_demo_server
+
+    result: dict[str, Any] = {}
+    server = start_in_thread(scenario="none")
+    try:
+        for i in range(50):
+            server.call(server.state.create_session, f"Quiet session {i + 1}")
+        result["cpu_pct_idle"] = _cpu_run(server.url, server.workspace, window, ready=b"Quiet session")
+    finally:
+        server.stop()
+    demo = start_demo_server(seed=1)
+    try:
+        result["cpu_pct_demo"] = _cpu_run(demo.url, demo.workspace, window, ready=b"Fix the login")
+    finally:
+        demo.stop()
+    with firehose_server(2000, 50, buffer=200_000) as fh:
+        result["cpu_pct_2k"] = _cpu_run(fh.url, fh.workspace, window, ready=b"Firehose session")
+    result["cpu_pct_stream"] = _cpu_stream(window)
+    return result
+
+
+STREAM_WORDS = ("The", "failing", "assertion", "comes", "from", "the", "session", "cookie", "being", "written",
+                "after", "the", "redirect", "response", "has", "already", "been", "committed,", "so", "the",
+                "browser", "follows", "it", "without", "the", "cookie")
+
+
+def _cpu_stream(window: float, rate: float = 100.0) -> float:
+    """One session whose answer streams at ``rate`` updates a second, as an agent types
+    it: the text part grows by a word or two each time (a new paragraph every 40 words,
+    a new part past 3,000 characters), the stream view open on it."""
+    import threading
+
+    server = start_in_thread(scenario="none")
+    stop = threading.Event()
+    try:
+        sid = server.call(server.state.create_session, "Streaming answer")["id"]
+
+        def type_it() -> None:
+            msg = server.call(server.state.add_message, sid, "assistant", None, completed=False)["info"]["id"]
+            part, text, n = None, "", 0
+            next_at = time.monotonic()
+            while not stop.is_set():
+                n += 1
+                word = STREAM_WORDS[n % len(STREAM_WORDS)] + (".\n\n" if n % 40 == 0 else " ")
+                if part is None or len(text) > 3000:
+                    text = ""
+                    part = server.call(server.state.add_part, msg, {"type": "text", "text": ""})["id"]
+                text += word
+                server.call(server.state.add_part, msg, {"id": part, "type": "text", "text": text}, word)
+                next_at += 1 / rate
+                time.sleep(max(0.0, next_at - time.monotonic()))
+
+        typist = threading.Thread(target=type_it, daemon=True)
+        typist.start()
+        return _cpu_run(server.url, server.workspace, window, ready=b"Streaming answer", stream=True)
+    finally:
+        stop.set()
+        server.stop()
+
+
+# --- j. a huge message: the UI loop while its stream opens (issue 20) ------------------------------
+
+async def _huge(kind: str, size: int) -> float:
+    """The longest the UI loop was busy (1/60 s tick gap) from Enter on a session whose
+    message holds a ``size``-byte text part (``text``) or tool output (``tool``) until
+    its stream is painted."""
+    from hoody_tui.launch import hoody_app
+
+    server = start_in_thread(scenario="none")
+    try:
+        sid = server.call(server.state.create_session, "Huge")["id"]
+        line = "The quick brown fox jumps over the lazy dog; " * 2 + "\n"
+        body = (line * (size // len(line) + 1))[:size]
+        if kind == "text":
+            server.call(server.state.add_message, sid, "assistant", body)
+        else:
+            msg = server.call(server.state.add_message, sid, "assistant", "Running it.")["info"]["id"]
+            server.call(server.state.add_part, msg, {"type": "tool", "tool": "bash", "callID": "call_huge", "state": {
+                "status": "completed", "input": {"command": "cat big.log"}, "output": body,
+                "time": {"start": 1, "end": 2}}})
+        app = hoody_app(server.url, server.workspace, server_label="bench", bell=False, gate_notices=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await _wait(lambda: sid in app.sessions_view._keys, what="the session")
+            # (as a person opens it: after start-up, when the stream view has its Markdown ready)
+            await _wait(lambda: bool(app.query("#markdown-warmup")), what="the start-up")
+            ticks: list[float] = []
+            timer = app.set_interval(1 / 60, lambda: ticks.append(time.perf_counter()))
+            await asyncio.sleep(0.2)
+            await pilot.press("enter")
+            await _wait(lambda: app.current_view == "stream" and app.store.messages.get(sid), timeout=120,
+                        what="the messages")
+            await asyncio.sleep(1.0)  # the stream renders, and is painted
+            timer.stop()
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        return max(gaps) * 1000
+    finally:
+        server.stop()
+
+
+def measure_huge() -> dict:
+    return {"huge_text_stall_ms": asyncio.run(_huge("text", 5_000_000)),
+            "huge_tool_stall_ms": asyncio.run(_huge("tool", 10_000_000))}

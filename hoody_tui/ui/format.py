@@ -20,12 +20,16 @@ STATUS_ICONS = {
 
 
 def relative_time(then_ms: int | None, now_s: float) -> str:
-    """``12s``, ``5m``, ``3h``, ``2d`` ago; ``-`` when unknown."""
+    """``now``, ``10s`` … ``50s`` (in steps of ten), ``5m``, ``3h``, ``2d`` ago; ``-`` when
+    unknown. Steps of ten seconds, not one: a column of recent times that changed every
+    second redrew every row of it every second, on a dashboard kept open all day."""
     if then_ms is None:
         return "-"
     seconds = max(0, int(now_s - then_ms / 1000))
+    if seconds < 10:
+        return "now"
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{seconds // 10 * 10}s"
     if seconds < 3600:
         return f"{seconds // 60}m"
     if seconds < 86400:

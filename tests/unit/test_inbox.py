@@ -50,3 +50,13 @@ def test_one_queue_oldest_first_across_sources():
     assert [(s.name, g.id) for s, g in inbox.gates_in_order()] == [("b", "b0"), ("a", "a1"), ("b", "b1"), ("a", "a2")]
     assert inbox.gate_count() == 4
     assert inbox.gate("1\x1fb1")[1].id == "b1" and inbox.gate("b1") is None
+
+
+def test_recent_times_move_in_steps_of_ten_seconds():
+    """(ui/format) A column of recent times changes once in ten seconds, not every second."""
+    from hoody_tui.ui.format import relative_time
+
+    now = 1_700_000_000.0
+    ago = [relative_time(int((now - s) * 1000), now) for s in (0, 9, 10, 19, 59, 60, 3600 * 3, 86400 * 2)]
+    assert ago == ["now", "now", "10s", "10s", "50s", "1m", "3h", "2d"]
+    assert relative_time(None, now) == "-"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.text import Span, Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.widgets import Static
 
-from ...api.messages import ToolPart
+from ...api.messages import TextPart, ToolPart
 from ...core.inbox import Inbox, Source
 from ...core.service import WorkspaceService
 from ...store.changes import Changes
@@ -20,7 +20,7 @@ from ..format import STATUS_ICONS, count, money
 from ..messages import ActionFailed, Batch
 from ..screens.full_output import FullOutputScreen
 from ..theme import STATUS_COLOR, theme_color
-from ..widgets.message_view import MAX_OUTPUT_CHARS, MessageList, PartView, tool_summary
+from ..widgets.message_view import MAX_OUTPUT_CHARS, MAX_TEXT_CHARS, MessageList, PartView, tool_summary
 from .session_actions import SessionActions, offered
 
 __all__ = ["StreamView"]
@@ -38,7 +38,7 @@ class StreamView(SessionActions, Vertical):
         Binding("g", "act('cli-agent')", "CLI agent", id="stream.cli_agent", tooltip="Launch a CLI-agent run on this session"),
         Binding("u", "act('earlier')", "Earlier", id="stream.earlier", tooltip="Load earlier messages of this session"),
         Binding("v", "full_output", "Full output", id="stream.full_output",
-                tooltip="Read the whole output of the focused tool call (else the newest cut one), page by page",
+                tooltip="Read the whole output of the focused tool call or a cut text (else the newest cut one), page by page",
                 show=False),
     ]
 
@@ -70,6 +70,16 @@ class StreamView(SessionActions, Vertical):
         self.watch(self.message_list, "unseen", self._show_unseen)
         self.watch(self.message_list, "follow", self._show_unseen)
         self.show_session(self.session_id)
+        # The first Markdown shown imports markdown-it and styles Textual's Markdown widgets
+        # (a 100-170 ms stop of the app, measured, when a stream first opens); done once,
+        # after start-up and off the first paint, with a hidden one.
+        self.set_timer(1.5, self._warm_markdown, name="markdown warm-up")
+
+    def _warm_markdown(self) -> None:
+        from textual.widgets import Markdown
+
+        if self.is_attached and not self.query("#markdown-warmup"):
+            self.mount(Markdown("warm *up*", id="markdown-warmup"))
 
     @property
     def service(self) -> WorkspaceService:
@@ -132,10 +142,15 @@ class StreamView(SessionActions, Vertical):
         sid = self.session_id
         empty = self.query_one("#stream-empty", Static)
         has_messages = bool(sid and self.store.messages.get(sid))
-        empty.display = not has_messages
-        empty.update("Pick a session in Sessions (1) and press Enter." if sid is None
-                     else "No messages in this session yet; they appear here as the agent works.")
-        self.message_list.display = sid is not None
+        if empty.display != (not has_messages):
+            empty.display = not has_messages
+        text = ("Pick a session in Sessions (1) and press Enter." if sid is None
+                else "No messages in this session yet; they appear here as the agent works.")
+        if text != self._empty_text:  # every update lays the stream out again: only when it changed
+            self._empty_text = text
+            empty.update(text)
+        if self.message_list.display != (sid is not None):
+            self.message_list.display = sid is not None
 
     def apply_changes(self, batch: Batch) -> None:
         changes = batch.get(self.source.index)
@@ -167,16 +182,22 @@ class StreamView(SessionActions, Vertical):
         self.message_list.show_session(self.key, [])  # stays, empty, to keep the focus and keys
         title = Text("✕ This session was deleted", style=f"bold {theme_color(self.app, 'error')}")
         title.append("  (on the server or by another client)", style="dim")
+        self._title_text = ""  # (drawn here, not by _show_title)
         self.query_one("#stream-title", Static).update(title)
         empty = self.query_one("#stream-empty", Static)
         empty.update("This session was deleted, with its messages, so there is nothing more to show or do here. "
                      "Press 1 (or Esc) for the sessions list.")
         empty.display = True
 
+    _title_text = ""
+    _title_spans: list[Span] = []
+    _empty_text = ""
+
     def _show_title(self) -> None:
         sid = self.session_id
         title = self.query_one("#stream-title", Static)
         if sid is None:
+            self._title_text, self._title_spans = "Stream", []
             title.update("Stream")
             return
         store = self.store
@@ -204,7 +225,12 @@ class StreamView(SessionActions, Vertical):
         hidden = store.hidden_earlier(sid)
         if hidden:
             text.append(f"  · {hidden} earlier (u)", style="dim")
-        title.update(safe_text(text))  # the status, agent and model come from the server
+        shown = safe_text(text)  # the status, agent and model come from the server
+        if shown.plain != self._title_text or shown.spans != self._title_spans:
+            # One line high: no layout pass (it would lay the whole stream out again, at
+            # every status change of a busy session).
+            self._title_text, self._title_spans = shown.plain, shown.spans
+            title.update(shown, layout=False)
 
     def _show_tasks(self) -> None:
         """The session's background tasks (a gateway reports them), above its messages."""
@@ -257,19 +283,24 @@ class StreamView(SessionActions, Vertical):
             self.message_list.follow = False
         self.session_action(action, self.service, self.session_id)
 
-    def _output_part(self) -> ToolPart | None:
-        """The tool call whose output to read: the focused one, else the newest whose
-        output is cut in the stream, else the newest with any output."""
+    def _output_part(self) -> ToolPart | TextPart | None:
+        """What to read in full: the focused tool call's output (or a cut text part), else
+        the newest cut one, else the newest tool call with any output."""
         node: DOMNode | None = self.app.focused
         while node is not None and node is not self:
-            if isinstance(node, PartView) and isinstance(node.part, ToolPart):
-                return node.part if (node.part.state.output or node.part.state.error) else None
+            if isinstance(node, PartView):
+                if isinstance(node.part, ToolPart):
+                    return node.part if (node.part.state.output or node.part.state.error) else None
+                if isinstance(node.part, TextPart) and len(node.part.text) > MAX_TEXT_CHARS:
+                    return node.part
             node = node.parent
         if not self.session_id:
             return None
         newest: ToolPart | None = None
         for entry in reversed(self.store.session_messages(self.session_id)):
             for part in reversed(list(entry.parts.values())):
+                if isinstance(part, TextPart) and len(part.text) > MAX_TEXT_CHARS:
+                    return part
                 if isinstance(part, ToolPart) and part.state.output:
                     if len(part.state.output) > MAX_OUTPUT_CHARS:
                         return part
@@ -280,6 +311,9 @@ class StreamView(SessionActions, Vertical):
         part = self._output_part()
         if part is None:
             self.notify("No tool output to read here: focus a tool call (Tab) and press v.", severity="warning")
+            return
+        if isinstance(part, TextPart):
+            self.app.push_screen(FullOutputScreen("The agent's whole text", part.text))
             return
         text = part.state.output or part.state.error or ""
         self.app.push_screen(FullOutputScreen(f"Output of {tool_summary(part)}", text))

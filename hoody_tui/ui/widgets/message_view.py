@@ -5,6 +5,7 @@ scrolls up and shows "+N new" until they come back."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from rich.text import Text
@@ -12,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
@@ -39,6 +41,26 @@ def _markdown():
     return Markdown
 
 MAX_OUTPUT_CHARS = 20_000
+MAX_TEXT_CHARS = 10_000
+"""An agent's text shown as Markdown up to here (``v`` reads all of it): rendering a
+5 MB part stopped the app for 2-5 s."""
+
+
+TEXT_REDRAW = 0.1
+"""Seconds between two draws of an answer being typed."""
+
+
+def _shown_text(text: str) -> str:
+    """The part of an agent's text the stream renders (a cut one ends at a line break)."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
+    return text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
+
+
+def _cut_note(text: str, shown: str) -> str:
+    hidden = len(text) - len(shown)
+    return f"… {hidden:,} more characters not shown: press v to read all of it" if hidden > 0 else ""
 
 
 def _safe_id(prefix: str, raw: str) -> str:
@@ -121,10 +143,16 @@ class PartView(Vertical):
     def compose(self) -> ComposeResult:
         part = self.part
         if isinstance(part, TextPart):
+            shown = _shown_text(part.text)
+            self._shown = shown
             if self.role == "user":
-                yield Static(Text(neutralise(part.text)), classes="user-text")
+                yield Static(Text(neutralise(shown)), classes="user-text")
             else:
-                yield _markdown()(neutralise(part.text), classes="assistant-text")
+                yield _markdown()(neutralise(shown), classes="assistant-text")
+            self._cut = _cut_note(part.text, shown)
+            note = Static(self._cut, classes="text-cut")
+            note.display = bool(self._cut)
+            yield note
         elif isinstance(part, ReasoningPart):
             with Collapsible(title="reasoning", collapsed=True, classes="reasoning"):
                 yield Static(Text(neutralise(part.text)), classes="reasoning-text")
@@ -151,16 +179,57 @@ class PartView(Vertical):
         for collapsible in self.query(Collapsible):
             collapsible.collapsed = False
 
+    _shown = ""
+    """The text a text part shows (its first MAX_TEXT_CHARS characters)."""
+    _cut = ""
+
+    _text_timer: Timer | None = None
+    _text_drawn = 0.0
+
     def show(self, part: PartBase) -> None:
         old, self.part = self.part, part
         if isinstance(part, TextPart) and isinstance(old, TextPart):
             if part.text == old.text:
                 return
-            if self.role == "user":
-                self.query_one(Static).update(Text(neutralise(part.text)))
-            else:
-                self.query_one(_markdown()).update(neutralise(part.text))
-        elif isinstance(part, ReasoningPart) and isinstance(old, ReasoningPart):
+            # An answer being typed is drawn at most TEXT_REDRAW times a second: each
+            # draw lays the whole stream out again (measured: 100 updates a second of one
+            # session took 40-65 % of a core, nearly all of it in Textual's layout).
+            wait = self._text_drawn + TEXT_REDRAW - time.monotonic()
+            if self._text_timer is None and wait > 0:
+                self._text_timer = self.set_timer(wait, self._draw_latest_text, name="text redraw")
+            if self._text_timer is None:
+                self._draw_text(part)
+            return
+        self._show_other(old, part)
+
+    def _draw_latest_text(self) -> None:
+        self._text_timer = None
+        if isinstance(self.part, TextPart) and self.is_attached:
+            self._draw_text(self.part)
+
+    def _draw_text(self, part: TextPart) -> None:
+        self._text_drawn = time.monotonic()
+        shown, before = _shown_text(part.text), self._shown
+        self._shown = shown
+        cut = _cut_note(part.text, shown)
+        if cut != self._cut:  # (an update lays the stream out again: only when it changed)
+            self._cut = cut
+            note = self.query_one(".text-cut", Static)
+            note.update(cut)
+            note.display = bool(cut)
+        if shown == before:
+            return  # what changed is past the cut
+        if self.role == "user":
+            self.query_one(".user-text", Static).update(Text(neutralise(shown)))
+        elif shown.startswith(before) and before:
+            # A streaming answer grows at its end: only its last block is parsed and drawn
+            # again (a full update re-parsed and re-mounted every block).
+            self.query_one(_markdown()).append(neutralise(shown[len(before):]))
+        else:
+            self.query_one(_markdown()).update(neutralise(shown))
+
+    def _show_other(self, old: PartBase, part: PartBase) -> None:
+        if isinstance(part, ReasoningPart) and isinstance(old, ReasoningPart):
             self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
         elif isinstance(part, ToolPart) and isinstance(old, ToolPart):
             collapsible = self.query_one(Collapsible)
@@ -201,8 +270,12 @@ class MessageBlock(Vertical):
         self._parts: dict[str, PartView] = {}
         self._seen_parts: dict[str, PartBase] = {}
 
+    _header_text = ""
+
     def compose(self) -> ComposeResult:
-        yield Static(self._header(), classes="message-header")
+        header = self._header()
+        self._header_text = header.plain
+        yield Static(header, classes="message-header")
 
     def on_mount(self) -> None:
         self.sync(self.entry)
@@ -229,7 +302,10 @@ class MessageBlock(Vertical):
     def sync(self, entry: MessageEntry) -> int:
         """Bring the parts in line with ``entry``; returns how many parts are new."""
         self.entry = entry
-        self.query_one(".message-header", Static).update(self._header())
+        header = self._header()
+        if header.plain != self._header_text:  # an update lays the stream out again: only when it changed
+            self._header_text = header.plain
+            self.query_one(".message-header", Static).update(header)
         added = 0
         role = entry.info.role
         for part_id, part in entry.parts.items():
