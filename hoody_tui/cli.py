@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import KINDS, NEEDS_WORKSPACE, Connection, MissingWorkspace, connect, create
 from .config import (
@@ -28,6 +28,9 @@ from .config import (
     private_file_warning,
     read_token_file,
 )
+
+if TYPE_CHECKING:
+    from .web.run import ServedSources
 
 __all__ = ["main", "build_parser", "Target", "resolve_target", "resolve_targets", "UsageError"]
 
@@ -121,6 +124,7 @@ def _connection_options(parser: argparse.ArgumentParser | argparse._ArgumentGrou
 def build_parser() -> argparse.ArgumentParser:
     from .headless import add_commands
     from .headless.exits import EXIT_STATUS_HELP
+    from .web import add_serve_command
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -128,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=("Terminal dashboard for AI agent servers (a hoody-agent workspace, its gateway, or opencode "
                      "serve): sessions, live streams, jobs, loops and gates.\n\nWithout a command it opens the "
-                     "dashboard; the commands below do one thing and exit, for scripts, hooks and ssh "
-                     "(`hoody-tui COMMAND --help`)."),
+                     "dashboard; `serve` shows it in a web browser; the other commands below do one thing and "
+                     "exit, for scripts, hooks and ssh (`hoody-tui COMMAND --help`)."),
         epilog=(
             "environment:\n  HOODY_URL, HOODY_WORKSPACE, HOODY_TOKEN, HOODY_PROFILE, HOODY_CONFIG (the config file);\n"
             "  an opencode server's password also from OPENCODE_SERVER_PASSWORD (user OPENCODE_SERVER_USERNAME,\n"
@@ -148,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     add_commands(commands, lambda sub: _connection_options(sub, after_command=True))
+    add_serve_command(commands, lambda sub: _connection_options(sub, after_command=True))
     return parser
 
 
@@ -279,9 +284,9 @@ def resolve_target(
 
 
 def _demo_target(args: argparse.Namespace) -> tuple[Target, Any]:
-    from .demo import start_demo_server
+    from .demo import demo_server
 
-    server = start_demo_server(seed=args.seed or 1)
+    server = demo_server(seed=args.seed or 1)
     path, named = config_path_from(environment())
     keys = load_config_file(path, required=named).keys
     return Target(server.url, server.workspace, None, False, "/api/v1", getattr(args, "theme", None), "hoody",
@@ -290,9 +295,26 @@ def _demo_target(args: argparse.Namespace) -> tuple[Target, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from .web import serve
+
+        return serve(args, _served_sources)
     if args.command is not None:
         return _run_command(args)
     return _run_dashboard(args)
+
+
+def _served_sources(args: argparse.Namespace) -> ServedSources:
+    """For ``hoody-tui serve``: the servers resolved as the dashboard does (a bad setting
+    fails here, once, not in every tab), or one demo server every tab shares."""
+    from .web.run import ServedSources
+
+    if args.demo:
+        from .demo import shared_environment
+
+        _, server = _demo_target(args)
+        return ServedSources((), shared_environment(server), server.stop)
+    return ServedSources(tuple(t.token for t in resolve_targets(args) if t.token))
 
 
 def _run_command(args: argparse.Namespace) -> int:

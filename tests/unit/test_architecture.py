@@ -28,6 +28,8 @@ LAYERS = {
     "backends": {"api", "events", "store", "core", "text"},
     "ui": {"api", "events", "store", "gates", "core", "text", "paths", "runtime", "diagnostics"},
     "headless": {"api", "events", "store", "gates", "core", "backends", "text"},
+    # Web mode serves the dashboard from child processes: it never imports the ui.
+    "web": {"config", "backends", "text", "diagnostics", "paths"},
 }
 CORE = ["api", "events", "store", "gates", "core", "backends", "headless"]
 
@@ -183,6 +185,7 @@ def test_the_core_never_imports_textual():
         + "".join(f"import hoody_tui.{m}\n" for m in [*CORE, "text", "config", "diagnostics", "cli"])
         + "import hoody_tui.headless.commands\n"
         + "import hoody_tui.backends.hoody, hoody_tui.core.service, hoody_tui.core.decisions\n"
+        + "import hoody_tui.web, hoody_tui.web.run, hoody_tui.web.server, hoody_tui.web.tabs\n"
         + "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         + "print(','.join(bad))\n"
     )
