@@ -14,7 +14,6 @@ No Textual here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from ..events.items import ConnectionState
 from ..store.changes import Gate
 from ..store.state import WorkspaceStore
 from .backend import Backend, Capabilities
+from .background import cancel_and_wait
 from .publications import ConnectionUpdated, Notice, Publication, StoreUpdated
 from .service import WorkspaceService
 
@@ -159,11 +159,7 @@ class Inbox:
         try:
             await asyncio.gather(*tasks)
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await cancel_and_wait(tasks)
 
     async def aclose(self) -> None:
         for source in self.sources:

@@ -11,7 +11,6 @@ promises: a decision is sent once and never retried, a gate decided elsewhere is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import sys
 import time
@@ -24,6 +23,7 @@ from ..api.events import Event, PermissionAsked, QuestionAsked, UnknownEvent
 from ..api.messages import ToolPart
 from ..api.permissions import PermissionRequest
 from ..api.questions import Question
+from ..core.background import cancel_and_wait
 from ..core.decisions import describe_gate
 from ..core.publications import ConnectionUpdated, Notice, Publication, StoreUpdated
 from ..events.items import ConnectionState, Malformed, Resync
@@ -219,11 +219,7 @@ async def _follow_until_a_gate(sources: Sources, listed: list[Source], timeout: 
     except TimeoutError:
         raise CommandFailed(f"no gate was pending after {timeout:g}s", Exit.TIMED_OUT) from None
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
     if crashed:
         error = crashed[0]
         raise CommandFailed(str(error) if isinstance(error, HoodyError) else f"the event stream failed: {error!r}")
@@ -555,10 +551,6 @@ async def events(sources: Sources, *, as_json: bool, types: Sequence[str],
             elif isinstance(item, Malformed):
                 say(f"{prefix}skipped a malformed event ({item.reason})")
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
     phases = {state.phase for state in ended.values()}
     return Exit.UNAUTHORIZED if phases & {"unauthorized", "forbidden"} else Exit.ERROR
