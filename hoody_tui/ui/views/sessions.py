@@ -28,7 +28,7 @@ HEADER = "\x1e"
 """Starts the key of a source's header row (never an inbox key)."""
 
 
-def connection_words(source: Source, now: float) -> str:
+def connection_words(source: Source) -> str:
     """A source's connection in a few characters: ``● live``, ``↻ 4s``, ``✕ refused``."""
     state = source.connection
     if state.phase == "live":
@@ -256,7 +256,7 @@ class SessionsView(SessionActions, TableView):
         store = source.store
         app = self.app
         fold = "▸" if source.index in self.collapsed else "▾"
-        words = connection_words(source, self.clock())
+        words = connection_words(source)
         color = "success" if source.live else ("error" if source.connection.final else "warning")
         gates = len(store.permissions) + len(store.questions)
         counts = f"{len(store.sessions)} sessions" + (", stale" if source.stale else "")
