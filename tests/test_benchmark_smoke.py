@@ -47,3 +47,22 @@ def test_rss_probe_applies_every_event():
 def test_app_rss_probe_reads_the_whole_app_idle_and_after_events():
     r = core.measure_app_rss([1000, 2000], rate=5_000, sessions=20)
     _positive(r["app_rss_idle_mb"], r["app_rss_1k_mb"], r["app_rss_2k_mb"], r["app_rss_flatness"])
+
+
+def test_the_app_on_a_real_terminal_shows_its_sessions_and_its_cpu_is_read():
+    """The CPU figures' harness: hoody-tui on a pseudo-terminal reaches its sessions
+    view (its own output says so) and its CPU time is read from /proc."""
+
+    server = core.start_in_thread(scenario="none")
+    try:
+        server.call(server.state.create_session, "Terminal smoke")
+        share = core._cpu_run(server.url, server.workspace, 0.5, ready=b"Terminal smoke")
+    finally:
+        server.stop()
+    assert isinstance(share, float) and math.isfinite(share) and share >= 0
+
+
+def test_a_huge_message_is_opened_and_its_stall_read():
+    import asyncio
+
+    _positive(asyncio.run(core._huge("text", 200_000)), asyncio.run(core._huge("tool", 200_000)))
