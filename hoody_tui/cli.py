@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -317,10 +317,9 @@ def _served_sources(args: argparse.Namespace) -> ServedSources:
     return ServedSources(tuple(t.token for t in resolve_targets(args) if t.token))
 
 
-def _run_command(args: argparse.Namespace) -> int:
-    from .gates.audit import default_audit_path
-    from .headless import run
-
+def _with_targets(args: argparse.Namespace, body: Callable[[list[Target]], int]) -> int:
+    """Resolve the servers (the demo's own, or the flags and profiles), start the log file,
+    and run ``body`` with them; a usage problem is one line on stderr and exit status 2."""
     server = None
     try:
         if args.demo:
@@ -332,54 +331,7 @@ def _run_command(args: argparse.Namespace) -> int:
             from .diagnostics import Redactor, setup_log_file
 
             setup_log_file(args.log_file.expanduser(), Redactor(*(t.token for t in targets if t.token)))
-        return run(args, [t.connection() for t in targets],
-                   audit=(args.audit_log or default_audit_path()).expanduser())
-    except UsageError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        if server is not None:
-            server.stop()
-
-
-def _run_dashboard(args: argparse.Namespace) -> int:
-    server = None
-    try:
-        if args.demo:
-            target, server = _demo_target(args)
-            targets = [replace(target, name=None)]
-        else:
-            targets = resolve_targets(args)
-        first = targets[0]
-        from .gates.audit import default_audit_path
-        from .ui.app import AppOptions, HoodyApp
-        from .ui.keys import check_keymap
-
-        for problem in check_keymap(first.keys):
-            print(f"{PROG}: {problem}; ignored", file=sys.stderr)
-        tokens = tuple(t.token for t in targets if t.token)
-        options = AppOptions(
-            insecure=any(t.insecure for t in targets), theme=first.theme, server_label="demo" if args.demo else None,
-            audit_log=(args.audit_log or default_audit_path()).expanduser(),
-            bell=not args.no_bell, desktop_notifications=args.notify, tune_gc=True,
-            keymap={k: v for k, v in first.keys.items() if not check_keymap({k: v})},
-            secrets=tokens,
-        )
-        if args.log_file:
-            from .diagnostics import Redactor, setup_log_file
-
-            setup_log_file(args.log_file.expanduser(), Redactor(*tokens))
-        if len(targets) == 1:
-            backend = asyncio.run(connect(replace(first.connection(), label=None)))
-            app = HoodyApp(options, backend=backend)
-        else:
-            app = HoodyApp(options, inbox=_inbox(targets, options.audit_log))
-        if first.theme and first.theme not in app.available_themes:
-            raise UsageError(f"unknown theme {first.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
-        app.run()
-        return app.return_code or 0
+        return body(targets)
     except (UsageError, MissingWorkspace) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
@@ -388,6 +340,44 @@ def _run_dashboard(args: argparse.Namespace) -> int:
     finally:
         if server is not None:
             server.stop()
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from .gates.audit import default_audit_path
+    from .headless import run
+
+    return _with_targets(args, lambda targets: run(
+        args, [t.connection() for t in targets], audit=(args.audit_log or default_audit_path()).expanduser()))
+
+
+def _run_dashboard(args: argparse.Namespace) -> int:
+    return _with_targets(args, lambda targets: _dashboard(args, targets))
+
+
+def _dashboard(args: argparse.Namespace, targets: list[Target]) -> int:
+    from .gates.audit import default_audit_path
+    from .ui.app import AppOptions, HoodyApp
+    from .ui.keys import check_keymap
+
+    first = targets[0]
+    for problem in check_keymap(first.keys):
+        print(f"{PROG}: {problem}; ignored", file=sys.stderr)
+    options = AppOptions(
+        insecure=any(t.insecure for t in targets), theme=first.theme, server_label="demo" if args.demo else None,
+        audit_log=(args.audit_log or default_audit_path()).expanduser(),
+        bell=not args.no_bell, desktop_notifications=args.notify, tune_gc=True,
+        keymap={k: v for k, v in first.keys.items() if not check_keymap({k: v})},
+        secrets=tuple(t.token for t in targets if t.token),
+    )
+    if len(targets) == 1:
+        backend = asyncio.run(connect(replace(first.connection(), label=None)))
+        app = HoodyApp(options, backend=backend)
+    else:
+        app = HoodyApp(options, inbox=_inbox(targets, options.audit_log))
+    if first.theme and first.theme not in app.available_themes:
+        raise UsageError(f"unknown theme {first.theme!r}; try one of: {', '.join(sorted(app.available_themes))}")
+    app.run()
+    return app.return_code or 0
 
 
 def _inbox(targets: Sequence[Target], audit_log: Path | None) -> Any:

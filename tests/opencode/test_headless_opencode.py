@@ -6,18 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ..headless.conftest import Ran, audit_lines, hoody
+from ..headless.conftest import Ran, _clean_env, audit_lines, hoody  # noqa: F401 - _clean_env: autouse
 
 pytestmark = pytest.mark.opencode
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    for name in ("HOODY_URL", "HOODY_WORKSPACE", "HOODY_TOKEN", "HOODY_PROFILE", "HOODY_CONFIG",
-                 "OPENCODE_SERVER_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def _at(server, *argv: str) -> Ran:

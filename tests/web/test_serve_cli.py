@@ -11,16 +11,8 @@ import pytest
 
 from hoody_tui.cli import main
 
+from ..headless.conftest import _clean_env  # noqa: F401 - the same clean environment (autouse)
 from .helpers import open_tab
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    for name in ("HOODY_URL", "HOODY_WORKSPACE", "HOODY_TOKEN", "HOODY_PROFILE", "HOODY_CONFIG",
-                 "OPENCODE_SERVER_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def hoody(*argv: str) -> tuple[int, str, str]:
