@@ -38,6 +38,14 @@ def test_every_gate_gets_exactly_one_reply():
     _positive(r["reply_p50_ms"], r["reply_p99_ms"])
 
 
+def test_every_gate_gets_exactly_one_reply_under_a_firehose_from_a_server_process():
+    # The server in a process of its own (gates raised and replies timed over its pipe).
+    r = core.measure_replies(3, firehose=500, sessions=20)
+    assert r["reply_gates_firehose"] == 3 and r["reply_missed_firehose"] == 0
+    assert r["reply_replied_once_firehose"] == 3
+    _positive(r["reply_p50_ms_firehose"], r["reply_p99_ms_firehose"])
+
+
 def test_rss_probe_applies_every_event():
     r = rss_run(2000, sessions=20)
     assert r["applied"] == 2000 + 20 and r["sessions"] == 20
