@@ -59,6 +59,11 @@ def _syntax(code: str, lexer: str, dark: bool) -> Syntax:
     )
 
 
+def _state_key(state: GateState | None) -> tuple[Any, ...] | None:
+    """A gate's decision state as values (the ledger changes its state objects in place)."""
+    return None if state is None else (state.decision, state.phase, state.note)
+
+
 class GateDetail(VerticalScroll):
     """Shows one gate. ``gate_id`` is the gate on screen (its row key: its id, for the
     first source): keys act on it, never on a row index. What its server can do (its
@@ -103,8 +108,22 @@ class GateDetail(VerticalScroll):
 
     plain = ""
 
+    _shown: tuple[Any, ...] | None = None
+
+    def _unchanged(self, what: tuple[Any, ...]) -> bool:
+        """Whether the pane already shows exactly ``what`` (the gate and everything drawn
+        around it). The views show the selected gate again after every live update; under
+        a firehose that laid the whole screen out again 25 times a second (5 ms each)
+        for a pane that had not changed."""
+        if what == self._shown:
+            return True
+        self._shown = what
+        return False
+
     def show_nothing(self, text: str = "") -> None:
         self.gate_id = None
+        if self._unchanged(("nothing", text)):
+            return
         self.plain = text
         self.query_one("#gate-body", Static).update(safe_text(text))
 
@@ -127,6 +146,9 @@ class GateDetail(VerticalScroll):
     ) -> None:
         """``source`` names the server among several (its profile, URL and workspace)."""
         self.gate_id = key or request.id
+        if self._unchanged(("permission", request, session_title, agent, risk, rules, rules_error, _state_key(state), tool_input,
+                            colors, dark, capabilities, source)):
+            return
         parts: list[RenderableType] = []
         head = Text()
         head.append(f"{neutralise(request.permission or 'permission')}", style="bold")
@@ -216,6 +238,8 @@ class GateDetail(VerticalScroll):
                       state: GateState | None, colors: dict[str, str], capabilities: Capabilities,
                       key: str | None = None, source: str | None = None) -> None:
         self.gate_id = key or question.id
+        if self._unchanged(("question", question, session_title, agent, _state_key(state), colors, capabilities, source)):
+            return
         parts: list[RenderableType] = []
         head = Text()
         head.append("question", style="bold")

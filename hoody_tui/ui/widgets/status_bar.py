@@ -55,11 +55,13 @@ def short_reason(reason: str | None) -> str:
 class StatusBar(Horizontal):
     """Each figure is its own label so the stylesheet can colour it by state."""
 
-    connection: reactive[ConnectionState] = reactive(ConnectionState("connecting"), init=False)
-    busy: reactive[int] = reactive(0, init=False)
-    jobs: reactive[int] = reactive(0, init=False)
-    gates: reactive[int] = reactive(0, init=False)
-    trouble: reactive[tuple[int, int]] = reactive((0, 0), init=False)
+    # repaint=False: each watcher redraws the one label that changed. A repaint of the bar
+    # itself (every busy count under load) made the compositor render all its labels again.
+    connection: reactive[ConnectionState] = reactive(ConnectionState("connecting"), init=False, repaint=False)
+    busy: reactive[int] = reactive(0, init=False, repaint=False)
+    jobs: reactive[int] = reactive(0, init=False, repaint=False)
+    gates: reactive[int] = reactive(0, init=False, repaint=False)
+    trouble: reactive[tuple[int, int]] = reactive((0, 0), init=False, repaint=False)
     """Malformed frames skipped and reconnects, so far."""
 
     def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False,
