@@ -29,6 +29,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey, RowRenderables
@@ -100,6 +101,37 @@ class FastTable(DataTable[Any]):
         self._row_renderable_cache.discard((self._update_count, row_index))
         self.refresh_row(row_index)
 
+    def _get_row_region(self, row_index: int) -> Region:
+        # DataTable sums the heights of every row above (and the widths of every column)
+        # for each refreshed row: O(rows) per live update. Ours are one line each.
+        if (not self.is_valid_row_index(row_index) or self._row_label_column_width
+                or len(self._y_offsets) != self.row_count):
+            return super()._get_row_region(row_index)
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, self.virtual_size.width), 1)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The base style is the same for every line of one pass; DataTable looks it up (a
+        # walk up the DOM) for each line drawn.
+        self._pass_style = None
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_style = None
+
+    _pass_style: Style | None = None
+
+    def render_line(self, y: int) -> Strip:
+        if self.fixed_rows:
+            return super().render_line(y)
+        style = self._pass_style
+        if style is None:
+            style = self._pass_style = self.rich_style
+        scroll_x, scroll_y = self.scroll_offset
+        if not self.show_header or y >= self.header_height:
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+
     def _version(self, row_key: RowKey) -> int:
         return self._row_versions.get(row_key, 0)
 
@@ -128,15 +160,25 @@ class FastTable(DataTable[Any]):
             return None
         should_highlight = self._should_highlight
         cursor_type = self.cursor_type
-        render_cell = self._render_cell
         columns = self.ordered_columns
         widths = [column.get_render_width(self) for column in columns]
-        scrollable_row = [
-            render_cell(row_index, column_index, base_style, widths[column_index],
-                        cursor=should_highlight(cursor_location, Coordinate(row_index, column_index), cursor_type),
-                        hover=should_highlight(hover_location, Coordinate(row_index, column_index), cursor_type))[0]
-            for column_index in range(len(columns))
-        ]
+        versions = self._cell_versions.get(row_key, {})
+        row = self.rows.get(row_key)
+        data = self._data.get(row_key)
+        if row is None or data is None or row.height != 1:
+            return None
+        common = (base_style, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        scrollable_row = []
+        for column_index, column in enumerate(columns):
+            coordinate = Coordinate(row_index, column_index)
+            cursor = should_highlight(cursor_location, coordinate, cursor_type)
+            hover = should_highlight(hover_location, coordinate, cursor_type)
+            column_key = column.key
+            lines = self._cells_cache.get((row_key, versions.get(column_key, 0), column_key, cursor, hover, common))
+            if lines is None:
+                lines = self._render_cell(row_index, column_index, base_style, widths[column_index], cursor=cursor,
+                                          hover=hover)
+            scrollable_row.append(lines[0])
         remaining = max(0, self.size.width - sum(widths))
         extend_style, _ = self._get_styles_to_render_cell(
             False, False, False, should_highlight(hover_location, Coordinate(row_index, 0), cursor_type),
@@ -209,8 +251,8 @@ class FastTable(DataTable[Any]):
         if row_key is None or row is None or row.height != 1 or column_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
-            row_key, self._cell_versions.get(row_key, {}).get(column_key, 0), column_key, base_style, cursor, hover,
-            self._show_hover_cursor, self._update_count, self._pseudo_class_state,
+            row_key, self._cell_versions.get(row_key, {}).get(column_key, 0), column_key, cursor, hover,
+            (base_style, self._show_hover_cursor, self._update_count, self._pseudo_class_state),
         )
         cached = self._cells_cache.get(cache_key)
         if cached is not None:
