@@ -18,6 +18,7 @@ from ..api.jobs import Job
 from ..api.loops import Loop
 from ..events.backoff import Backoff
 from ..events.items import ConnectionState, Malformed, Resync, StreamItem
+from ..store.changes import Changes
 from ..store.state import Snapshot, WorkspaceStore
 from .publications import ConnectionUpdated, Notice, Publish, StoreUpdated, StreamCounts
 
@@ -29,8 +30,15 @@ MALFORMED_WINDOW = 60.0
 """Malformed frames are said at most once a minute (counted meanwhile)."""
 BATCH_MAX = 2000
 QUEUE_MAX = 4000
-YIELD_EVERY = 0.004
+YIELD_EVERY = 0.002
 """Longest the reader holds the event loop, in seconds."""
+APPLY_SLICE = 64
+"""Events applied to the store between two looks at the clock."""
+APPLY_BUDGET = 0.002
+"""Longest one step of applying a batch holds the event loop, in seconds: what is applied
+so far is published and the loop is given back (a key waits behind at most this much of
+the pump; measured before, a batch of 2,000 events under a 10,000/s firehose held the
+loop for 20-35 ms at a time)."""
 
 
 class EventPump:
@@ -131,7 +139,25 @@ class EventPump:
             elif isinstance(item, Malformed):
                 self._malformed(item)
         if events:
-            self._apply(events)
+            await self._apply_in_steps(events)
+
+    async def _apply_in_steps(self, events: list[Event]) -> None:
+        """Apply ``events`` in order, publishing and giving the loop back whenever a step
+        has taken APPLY_BUDGET (a batch that fits in one step is published once)."""
+        clock = time.monotonic
+        store = self.store
+        changes = Changes()
+        deadline = clock() + APPLY_BUDGET
+        for start in range(0, len(events), APPLY_SLICE):
+            store.apply_into(events[start:start + APPLY_SLICE], changes)
+            if clock() >= deadline and start + APPLY_SLICE < len(events):
+                if changes:
+                    self.post(StoreUpdated(changes))
+                    changes = Changes()
+                await asyncio.sleep(0)
+                deadline = clock() + APPLY_BUDGET
+        if changes:
+            self.post(StoreUpdated(changes))
 
     def _malformed(self, item: Malformed) -> None:
         """Counted, and said at most once a minute; the detail goes to the log (file)."""

@@ -229,6 +229,11 @@ class WorkspaceStore:
             self._apply(event, changes)
         return changes
 
+    def apply_into(self, events: Iterable[Event], changes: Changes) -> None:
+        """Apply ``events`` in order, recording what changed in ``changes``."""
+        for event in events:
+            self._apply(event, changes)
+
     def apply(self, event: Event) -> Changes:
         changes = Changes()
         self._apply(event, changes)
