@@ -23,6 +23,7 @@ from ..store.changes import Gate
 from ..store.state import WorkspaceStore
 from .backend import Backend, Capabilities
 from .background import cancel_and_wait
+from .priority import InputPriority
 from .publications import ConnectionUpdated, Notice, Publication, StoreUpdated
 from .service import WorkspaceService
 
@@ -87,8 +88,11 @@ class Inbox:
         self.sources: tuple[Source, ...] = tuple(
             Source(index, name, service) for index, (name, service) in enumerate(services))
         self._subscriber: Callable[[Source, Publication], None] | None = None
+        self.priority = InputPriority()
+        """A key held up by no source's intake: one for all of them."""
         for source in self.sources:
             source.service.subscribe(self._publisher(source))
+            source.service.priority = self.priority
 
     @classmethod
     def of(cls, service: WorkspaceService, name: str = "") -> Inbox:

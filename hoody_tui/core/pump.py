@@ -20,6 +20,7 @@ from ..events.backoff import Backoff
 from ..events.items import ConnectionState, Malformed, Resync, StreamItem
 from ..store.changes import Changes
 from ..store.state import Snapshot, WorkspaceStore
+from .priority import InputPriority
 from .publications import ConnectionUpdated, Notice, Publish, StoreUpdated, StreamCounts
 
 __all__ = ["EventPump", "BATCH_MAX"]
@@ -51,8 +52,10 @@ class EventPump:
         publish: Publish,
         snapshot: Callable[[], Awaitable[Snapshot]],
         details: Callable[[Snapshot], Awaitable[tuple[list[Job], dict[str, Loop | None]]]] | None = None,
+        priority: InputPriority | None = None,
     ) -> None:
         self.source = source
+        self.priority = priority or InputPriority()
         self.store = store
         self.post = publish
         self.snapshot = snapshot
@@ -80,6 +83,7 @@ class EventPump:
             # the loop back every few ms so frames and keys go on; view updates are paced
             # by the app, so this does not mean more repaints.
             clock = time.monotonic
+            step_aside = self.priority.step_aside
             turn = clock() + YIELD_EVERY
             async for item in self.source:
                 if queue.full():
@@ -88,7 +92,7 @@ class EventPump:
                     continue
                 queue.put_nowait(item)
                 if clock() >= turn:
-                    await asyncio.sleep(0)
+                    await step_aside()  # (for longer while the person acts: a key first)
                     turn = clock() + YIELD_EVERY
 
         reader = asyncio.create_task(read(), name="hoody-event-reader")
@@ -110,6 +114,8 @@ class EventPump:
                 else:
                     getter.cancel()
                     continue
+                if self.priority.held():
+                    await self.priority.step_aside()
                 while len(batch) < BATCH_MAX and not queue.empty():
                     batch.append(queue.get_nowait())
                 await self.handle(batch)
@@ -154,7 +160,7 @@ class EventPump:
                 if changes:
                     self.post(StoreUpdated(changes))
                     changes = Changes()
-                await asyncio.sleep(0)
+                await self.priority.step_aside()
                 deadline = clock() + APPLY_BUDGET
         if changes:
             self.post(StoreUpdated(changes))

@@ -31,6 +31,7 @@ from ..store.state import Snapshot, WorkspaceStore
 from ..text import shorten
 from .backend import Backend, Capabilities, JobStatusFilter, Unsupported
 from .decisions import DecisionResult, GateDesk
+from .priority import InputPriority
 from .publications import GatesArrived, Publication, Publish, StoreUpdated
 from .pump import EventPump
 
@@ -108,6 +109,8 @@ class WorkspaceService:
         self.backend = backend
         self.store = store or WorkspaceStore(clock=clock)
         self.ledger = Ledger()
+        self.priority = InputPriority()
+        """Steps the event intake aside while the person acts (shared by an inbox's sources)."""
         self.audit = audit or AuditLog(None)
         self.clock = clock
         self._subscriber = publish
@@ -161,7 +164,8 @@ class WorkspaceService:
 
     async def run(self) -> None:
         """List the workspace and follow its events until cancelled (resync on each reconnect)."""
-        self.pump = EventPump(self.backend.events(), self.store, self.received, self._snapshot, self._details)
+        self.pump = EventPump(self.backend.events(), self.store, self.received, self._snapshot, self._details,
+                              priority=self.priority)
         await self.pump.run()
 
     async def _snapshot(self) -> Snapshot:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -167,6 +167,13 @@ class HoodyApp(App[int]):
             yield from self._views.values()
         yield self.flash
         yield KeysFooter()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            # The key's way to its effect takes a few turns of the loop: the event intake
+            # steps aside for them (hoody_tui.core.priority), so it never waits behind it.
+            self.inbox.priority.begin()
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         if self.options.keymap:
