@@ -169,10 +169,10 @@ class FastTable(DataTable[Any]):
             return None
         common = (base_style, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
         scrollable_row = []
+        # A row cursor: every cell of the row is highlighted, or none.
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
         for column_index, column in enumerate(columns):
-            coordinate = Coordinate(row_index, column_index)
-            cursor = should_highlight(cursor_location, coordinate, cursor_type)
-            hover = should_highlight(hover_location, coordinate, cursor_type)
             column_key = column.key
             lines = self._cells_cache.get((row_key, versions.get(column_key, 0), column_key, cursor, hover, common))
             if lines is None:
