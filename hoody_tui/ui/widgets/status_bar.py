@@ -271,7 +271,10 @@ class StatusBar(Horizontal):
     def _show_counts(self) -> None:
         if not self._ready():
             return
-        self._set("sb-busy", f"busy {self.busy}")
-        self._set("sb-jobs", f"jobs {self.jobs}")
+        # Counts kept at least three digits wide: a count crossing 9/10 or 99/100 (under
+        # load, many times a second) changed the label's width, so the screen was laid
+        # out again (~4 ms and a full repaint each) and what follows it on the bar moved.
+        self._set("sb-busy", f"busy {self.busy:<3}")
+        self._set("sb-jobs", f"jobs {self.jobs:<3}")
         gates = self._set("sb-gates", f"gates {self.gates}")
         gates.set_class(self.gates > 0, "-alert")
