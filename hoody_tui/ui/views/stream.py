@@ -70,16 +70,17 @@ class StreamView(SessionActions, Vertical):
         self.watch(self.message_list, "unseen", self._show_unseen)
         self.watch(self.message_list, "follow", self._show_unseen)
         self.show_session(self.session_id)
-        # The first Markdown shown imports markdown-it and styles Textual's Markdown widgets
-        # (a 100-170 ms stop of the app, measured, when a stream first opens); done once,
-        # after start-up and off the first paint, with a hidden one.
+        # The first Markdown shown imports markdown-it and the code highlighter, and styles
+        # the Markdown widget (a 100-170 ms stop of the app, measured, when a stream first
+        # opens); done once, after start-up and off the first paint, with a hidden one.
         self.set_timer(1.5, self._warm_markdown, name="markdown warm-up")
 
     def _warm_markdown(self) -> None:
-        from textual.widgets import Markdown
+        from ..widgets.markdown_lines import MarkdownLines, warm_up
 
         if self.is_attached and not self.query("#markdown-warmup"):
-            self.mount(Markdown("warm *up*", id="markdown-warmup"))
+            warm_up()
+            self.mount(MarkdownLines("warm *up*", id="markdown-warmup"))
 
     @property
     def service(self) -> WorkspaceService:

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -29,16 +30,10 @@ from ...store.state import MessageEntry
 from ...text import neutralise, shorten
 from ..format import STATUS_ICONS, count, duration, money
 from .gate_detail import input_diff
+from .markdown_lines import COMPONENTS, MarkdownLines, markdown_css
 
-__all__ = ["MessageList", "MessageBlock", "tool_summary"]
+__all__ = ["MessageList", "MessageBlock", "PartView", "TextPartView", "PartBox", "part_view", "tool_summary"]
 
-
-def _markdown():
-    """Textual's Markdown widget, imported when a message first needs it: it brings in
-    markdown-it, 12-14 ms of the start-up otherwise (profiled with -X importtime)."""
-    from textual.widgets import Markdown
-
-    return Markdown
 
 MAX_OUTPUT_CHARS = 20_000
 MAX_TEXT_CHARS = 10_000
@@ -47,7 +42,7 @@ MAX_TEXT_CHARS = 10_000
 
 
 TEXT_REDRAW = 0.1
-"""Seconds between two draws of an answer being typed."""
+"""Seconds between two draws of an answer (or its reasoning) being typed."""
 
 
 def _shown_text(text: str) -> str:
@@ -132,23 +127,121 @@ def _tool_body(part: ToolPart) -> Text:
     return text
 
 
-class PartView(Vertical):
-    """One part; ``show(part)`` updates it in place."""
+def _placed(widget: Widget, size: Size, virtual_size: Size, container_size: Size) -> bool:
+    """``Widget._size_updated`` for the stream's widgets, without two repaints Textual does
+    after every change of a height (measured: twice the cost of the layout itself).
+
+    Textual sets the new virtual size with ``layout=True``: the whole screen is laid out a
+    second time (and the widget repainted again), though the layout that changed the size
+    already placed everything. And a resized widget keeps its whole area marked for a
+    repaint, done at the next update of anything: the layout already repainted it (a
+    widget whose size changed is in the compositor's changes, all of its area)."""
+    resized = widget.outer_size != size
+    changed = Widget._size_updated(widget, size, virtual_size, container_size, layout=False)
+    if resized:
+        widget._exchange_repaint_regions()
+    return changed
+
+
+class PartView(Widget):
+    """One part of a message; ``show(part)`` updates it in place. An agent's text is a
+    :class:`TextPartView` (its lines drawn by itself), any other part a :class:`PartBox`
+    (widgets: a collapsible, a line); :func:`part_view` makes the right one."""
+
+    DEFAULT_CSS = "PartView { width: 1fr; height: auto; }"
 
     def __init__(self, part: PartBase, *, role: str | None, **kwargs: Any) -> None:
         super().__init__(classes=f"part {_safe_id('part-', part.type)}", **kwargs)
         self.part = part
         self.role = role
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return _placed(self, size, virtual_size, container_size)
+
+    def open_all(self) -> None:
+        """Open every collapsible of the part (a tool call shown from its gate)."""
+        for collapsible in self.query(Collapsible):
+            collapsible.collapsed = False
+
+    _text_timer: Timer | None = None
+    _text_drawn = 0.0
+
+    def show(self, part: PartBase) -> None:
+        old, self.part = self.part, part
+        if isinstance(part, TextPart | ReasoningPart) and type(old) is type(part):
+            if part.text == old.text:
+                return
+            # An answer (or its reasoning) being typed is drawn at most TEXT_REDRAW times
+            # a second (each draw repaints what changed).
+            wait = self._text_drawn + TEXT_REDRAW - time.monotonic()
+            if self._text_timer is None and wait > 0:
+                self._text_timer = self.set_timer(wait, self._draw_latest_text, name="text redraw")
+            if self._text_timer is None:
+                self._text_drawn = time.monotonic()
+                self._draw_typed(part)
+            return
+        self._show_other(old, part)
+
+    def _draw_latest_text(self) -> None:
+        self._text_timer = None
+        if self.is_attached:
+            self._text_drawn = time.monotonic()
+            self._draw_typed(self.part)
+
+    def _draw_typed(self, part: PartBase) -> None:
+        """Draw a text or reasoning part that changed (at most TEXT_REDRAW times a second)."""
+
+    def _show_other(self, old: PartBase, part: PartBase) -> None:
+        """Draw any other change of the part."""
+
+
+class TextPartView(PartView, MarkdownLines):
+    """An agent's text part: Markdown, drawn line by line (see MarkdownLines). A word typed
+    repaints its line; the stream is laid out again only when the text takes more lines.
+    A text cut at MAX_TEXT_CHARS ends with a note (``v`` reads all of it)."""
+
+    # (A PartView first, for Textual: its CSS type, so query(PartView) finds it.)
+    COMPONENT_CLASSES = set(COMPONENTS)
+    DEFAULT_CSS = markdown_css("TextPartView")
+
+    def __init__(self, part: TextPart, *, role: str | None, **kwargs: Any) -> None:
+        super().__init__(part, role=role, **kwargs)
+        self.add_class("assistant-text")
+        self._shown = _shown_text(part.text)
+        self._neutral = neutralise(self._shown)
+        """What is on screen: the shown text, neutralised."""
+        self.update(self._neutral)
+        self.set_note(_cut_note(part.text, self._shown))
+
+    def _draw_typed(self, part: PartBase) -> None:
+        if not isinstance(part, TextPart):
+            return
+        shown, before = _shown_text(part.text), self._shown
+        self._shown = shown
+        self.set_note(_cut_note(part.text, shown))
+        if shown == before:
+            return  # what changed is past the cut
+        if before and shown.startswith(before):
+            # Typed at its end: only what was added is neutralised (one character maps to
+            # one, so the neutralised text grows the same way).
+            self._neutral += neutralise(shown[len(before):])
+        else:
+            self._neutral = neutralise(shown)
+        self.update(self._neutral)
+
+
+class PartBox(PartView):
+    """Any part but an agent's text: a collapsible (reasoning, a tool call) or a line."""
+
+    DEFAULT_CSS = "PartBox { layout: vertical; }"
+
+    _cut = ""
+
     def compose(self) -> ComposeResult:
         part = self.part
-        if isinstance(part, TextPart):
+        if isinstance(part, TextPart):  # a user's text (an agent's is a TextPartView)
             shown = _shown_text(part.text)
-            self._shown = shown
-            if self.role == "user":
-                yield Static(Text(neutralise(shown)), classes="user-text")
-            else:
-                yield _markdown()(neutralise(shown), classes="assistant-text")
+            yield Static(Text(neutralise(shown)), classes="user-text")
             self._cut = _cut_note(part.text, shown)
             note = Static(self._cut, classes="text-cut")
             note.display = bool(self._cut)
@@ -174,64 +267,21 @@ class PartView(Vertical):
         tokens = count(part.tokens.total) if part.tokens else "-"
         return Text(f"── step done · {tokens} tokens · {money(part.cost)} ──")
 
-    def open_all(self) -> None:
-        """Open every collapsible of the part (a tool call shown from its gate)."""
-        for collapsible in self.query(Collapsible):
-            collapsible.collapsed = False
-
-    _shown = ""
-    """The text a text part shows (its first MAX_TEXT_CHARS characters)."""
-    _cut = ""
-
-    _text_timer: Timer | None = None
-    _text_drawn = 0.0
-
-    def show(self, part: PartBase) -> None:
-        old, self.part = self.part, part
-        if isinstance(part, TextPart) and isinstance(old, TextPart):
-            if part.text == old.text:
-                return
-            # An answer being typed is drawn at most TEXT_REDRAW times a second: each
-            # draw lays the whole stream out again (measured: 100 updates a second of one
-            # session took 40-65 % of a core, nearly all of it in Textual's layout).
-            wait = self._text_drawn + TEXT_REDRAW - time.monotonic()
-            if self._text_timer is None and wait > 0:
-                self._text_timer = self.set_timer(wait, self._draw_latest_text, name="text redraw")
-            if self._text_timer is None:
-                self._draw_text(part)
-            return
-        self._show_other(old, part)
-
-    def _draw_latest_text(self) -> None:
-        self._text_timer = None
-        if isinstance(self.part, TextPart) and self.is_attached:
-            self._draw_text(self.part)
-
-    def _draw_text(self, part: TextPart) -> None:
-        self._text_drawn = time.monotonic()
-        shown, before = _shown_text(part.text), self._shown
-        self._shown = shown
-        cut = _cut_note(part.text, shown)
-        if cut != self._cut:  # (an update lays the stream out again: only when it changed)
-            self._cut = cut
-            note = self.query_one(".text-cut", Static)
-            note.update(cut)
-            note.display = bool(cut)
-        if shown == before:
-            return  # what changed is past the cut
-        if self.role == "user":
+    def _draw_typed(self, part: PartBase) -> None:
+        if isinstance(part, ReasoningPart):
+            self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
+        elif isinstance(part, TextPart):
+            shown = _shown_text(part.text)
             self.query_one(".user-text", Static).update(Text(neutralise(shown)))
-        elif shown.startswith(before) and before:
-            # A streaming answer grows at its end: only its last block is parsed and drawn
-            # again (a full update re-parsed and re-mounted every block).
-            self.query_one(_markdown()).append(neutralise(shown[len(before):]))
-        else:
-            self.query_one(_markdown()).update(neutralise(shown))
+            cut = _cut_note(part.text, shown)
+            if cut != self._cut:
+                self._cut = cut
+                note = self.query_one(".text-cut", Static)
+                note.update(cut)
+                note.display = bool(cut)
 
     def _show_other(self, old: PartBase, part: PartBase) -> None:
-        if isinstance(part, ReasoningPart) and isinstance(old, ReasoningPart):
-            self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
-        elif isinstance(part, ToolPart) and isinstance(old, ToolPart):
+        if isinstance(part, ToolPart) and isinstance(old, ToolPart):
             collapsible = self.query_one(Collapsible)
             collapsible.title = Content(tool_summary(part))  # type: ignore[assignment]  # as above
             collapsible.set_class(True, _safe_id("tool-", part.state.status))
@@ -240,6 +290,13 @@ class PartView(Vertical):
             self.query_one(".tool-body", Static).update(_tool_body(part))
         elif isinstance(part, StepFinishPart):
             self.query_one(Static).update(self._step_text(part))
+
+
+def part_view(part: PartBase, *, role: str | None, **kwargs: Any) -> PartView:
+    """The view of a part: an agent's text drawn line by line, anything else as widgets."""
+    if isinstance(part, TextPart) and role != "user":
+        return TextPartView(part, role=role, **kwargs)
+    return PartBox(part, role=role, **kwargs)
 
 
 def _keep_order(container: Widget, wanted: list[Widget], first: int = 0) -> None:
@@ -261,6 +318,9 @@ def _keep_order(container: Widget, wanted: list[Widget], first: int = 0) -> None
 
 class MessageBlock(Vertical):
     """One message: a header line and its parts."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return _placed(self, size, virtual_size, container_size)
 
     def __init__(self, entry: MessageEntry, **kwargs: Any) -> None:
         role = entry.info.role or "assistant"
@@ -311,7 +371,7 @@ class MessageBlock(Vertical):
         for part_id, part in entry.parts.items():
             view = self._parts.get(part_id)
             if view is None:
-                view = PartView(part, role=role, id=_safe_id("part-", part_id))
+                view = part_view(part, role=role, id=_safe_id("part-", part_id))
                 self._parts[part_id] = view
                 self.mount(view)
                 added += 1
@@ -337,6 +397,36 @@ class MessageList(VerticalScroll):
         super().__init__(**kwargs)
         self._blocks: dict[str, MessageBlock] = {}
         self._session_id: str | None = None
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # (see _placed: a scroll bar shown or hidden asks for its own layout.) The scroll
+        # bar is redrawn for the new height, and marked for one more repaint: the layout
+        # already repainted all of the list, scroll bar included (its virtual size is
+        # part of its place in the compositor, so the list is among its changes).
+        grew = self.virtual_size != virtual_size
+        changed = _placed(self, size, virtual_size, container_size)
+        if grew and self.show_vertical_scrollbar:
+            self.vertical_scrollbar._exchange_repaint_regions()
+        if changed:
+            self._anchor_to_end()
+        return changed
+
+    def on_mount(self) -> None:
+        self._anchor_to_end()
+
+    def watch_follow(self) -> None:
+        self._anchor_to_end()
+
+    def _anchor_to_end(self) -> None:
+        """Following is Textual's anchor: the layout that makes the newest text taller also
+        scrolls to it (a scroll after it would repaint the whole list a second time). Only
+        while the messages overflow the list: an anchored list shorter than its messages'
+        room is scrolled to a negative offset (its messages drawn at the bottom)."""
+        anchored = self.follow and self.max_scroll_y > 0
+        if anchored != self.is_anchored:
+            self.anchor(anchored)
+        if self.scroll_y < 0:
+            self.scroll_y = 0
 
     def show_session(self, session_id: str | None, entries: list[MessageEntry]) -> None:
         if session_id != self._session_id:
