@@ -104,6 +104,9 @@ class GateDetail(VerticalScroll):
         return self._painted and time.monotonic() - self._changed_at >= self.settle
 
     def compose(self):
+        for line in (Static("", id="gate-head"), Static("", id="gate-state")):
+            line.display = False
+            yield line
         yield Static("", id="gate-body")
 
     plain = ""
@@ -124,7 +127,9 @@ class GateDetail(VerticalScroll):
         self.gate_id = None
         if self._unchanged(("nothing", text)):
             return
-        self.plain = text
+        self._state_text = None
+        self._body_plain = text
+        self._head_and_state([], None)
         self.query_one("#gate-body", Static).update(safe_text(text))
 
     def show_permission(
@@ -146,22 +151,21 @@ class GateDetail(VerticalScroll):
     ) -> None:
         """``source`` names the server among several (its profile, URL and workspace)."""
         self.gate_id = key or request.id
-        if self._unchanged(("permission", request, session_title, agent, risk, rules, rules_error, _state_key(state), tool_input,
+        self._show_state(state, colors)
+        if self._unchanged(("permission", request, session_title, agent, risk, rules, rules_error, tool_input,
                             colors, dark, capabilities, source)):
             return
-        parts: list[RenderableType] = []
         head = Text()
         head.append(f"{neutralise(request.permission or 'permission')}", style="bold")
         head.append(f"  ·  {neutralise(session_title)}")
         if agent:
             head.append(f"  ·  {neutralise(agent)}")
-        parts.append(head)
+        heads = [head]
         if source:
-            parts.append(Text(f"from {neutralise(source)}", style="dim"))
+            heads.append(Text(f"from {neutralise(source)}", style="dim"))
         if risk.risky:
-            parts.append(Text(f"⚠ risky: {risk.describe()}", style=f"bold {colors['error']}"))
-        if state is not None:
-            parts.append(self._state_line(state, colors))
+            heads.append(Text(f"⚠ risky: {risk.describe()}", style=f"bold {colors['error']}"))
+        parts: list[RenderableType] = []
         command = request.command
         if command:
             parts.append(Text("\ncommand", style="bold"))
@@ -190,15 +194,52 @@ class GateDetail(VerticalScroll):
                                                              if capabilities.reject_message else "")
         parts.append(Text("\n" + keys + " · space marks it for a batch", style="dim"))
         parts.append(Text(capabilities.reject_note(), style="dim italic"))  # what a reject does there
-        self._show(parts)
+        self._show(heads, parts)
 
-    def _show(self, parts: list[RenderableType]) -> None:
+    def _show(self, heads: list[Text], parts: list[RenderableType]) -> None:
         # Every line is built from neutralised values; this pass also catches what was
         # not (a risk description, a rule's action, an error note from the server).
         body = Group(*(safe_text(p) if isinstance(p, Text) else p for p in parts))
-        self.plain = "\n".join(p.plain for p in parts if isinstance(p, Text))
-        """The words shown (code blocks aside), for a reader that is not a terminal."""
+        self._body_plain = "\n".join(p.plain for p in parts if isinstance(p, Text))
+        self._head_and_state(heads, self._state_text)
         self.query_one("#gate-body", Static).update(body)
+
+    # The gate's decision state has a line of its own, between the head and the body:
+    # "sending…" after a key redraws that line, not the body (a command's highlighting,
+    # a diff: ~20 ms each, measured, right when the decision is on its way).
+    _head_plain: list[str] = []
+    _body_plain = ""
+    _state_text: Text | None = None
+
+    def _show_state(self, state: GateState | None, colors: dict[str, str]) -> None:
+        text = None if state is None else self._state_line(state, colors)
+        old = self._state_text
+        if (text is None) == (old is None) and (text is None or (old is not None and text.plain == old.plain
+                                                                  and text.style == old.style)):
+            return
+        self._state_text = text
+        line = self.query_one("#gate-state", Static)
+        line.display = text is not None
+        line.update(safe_text(text) if text is not None else "")
+        self._set_plain()
+
+    def _head_and_state(self, heads: list[Text], state: Text | None) -> None:
+        self._head_plain = [h.plain for h in heads]
+        head = self.query_one("#gate-head", Static)
+        head.display = bool(heads)
+        head.update(safe_text(Text("\n").join(heads)) if heads else "")
+        if state is None:
+            self.query_one("#gate-state", Static).display = False
+        self._set_plain()
+
+    def _set_plain(self) -> None:
+        """The words shown (code blocks aside), for a reader that is not a terminal."""
+        lines = [*self._head_plain]
+        if self._state_text is not None:
+            lines.append(self._state_text.plain)
+        if self._body_plain:
+            lines.append(self._body_plain)
+        self.plain = "\n".join(lines)
 
     @staticmethod
     def _state_line(state: GateState, colors: dict[str, str]) -> Text:
@@ -238,19 +279,18 @@ class GateDetail(VerticalScroll):
                       state: GateState | None, colors: dict[str, str], capabilities: Capabilities,
                       key: str | None = None, source: str | None = None) -> None:
         self.gate_id = key or question.id
-        if self._unchanged(("question", question, session_title, agent, _state_key(state), colors, capabilities, source)):
+        self._show_state(state, colors)
+        if self._unchanged(("question", question, session_title, agent, colors, capabilities, source)):
             return
-        parts: list[RenderableType] = []
         head = Text()
         head.append("question", style="bold")
         head.append(f"  ·  {neutralise(session_title)}")
         if agent:
             head.append(f"  ·  {neutralise(agent)}")
-        parts.append(head)
+        heads = [head]
         if source:
-            parts.append(Text(f"from {neutralise(source)}", style="dim"))
-        if state is not None:
-            parts.append(self._state_line(state, colors))
+            heads.append(Text(f"from {neutralise(source)}", style="dim"))
+        parts: list[RenderableType] = []
         for item in question.questions:
             block = Text("\n")
             if item.header:
@@ -268,4 +308,4 @@ class GateDetail(VerticalScroll):
         reject = (" · n rejects with a reason" if capabilities.question_reject_reason else " · n rejects it"
                   ) if capabilities.question_reject else ""
         parts.append(Text(f"\nEnter opens the answers: choose with ↑↓, or type one{reject}", style="dim"))
-        self._show(parts)
+        self._show(heads, parts)
