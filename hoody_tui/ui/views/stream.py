@@ -62,9 +62,13 @@ class StreamView(SessionActions, Vertical):
         yield MessageList(id="message-list")
         yield Static("", id="stream-new")
 
+    _message_list: MessageList | None = None
+
     @property
     def message_list(self) -> MessageList:
-        return self.query_one(MessageList)
+        if self._message_list is None:  # (asked for at every update of a stream)
+            self._message_list = self.query_one(MessageList)
+        return self._message_list
 
     def on_mount(self) -> None:
         self.watch(self.message_list, "unseen", self._show_unseen)
@@ -183,7 +187,7 @@ class StreamView(SessionActions, Vertical):
         self.message_list.show_session(self.key, [])  # stays, empty, to keep the focus and keys
         title = Text("✕ This session was deleted", style=f"bold {theme_color(self.app, 'error')}")
         title.append("  (on the server or by another client)", style="dim")
-        self._title_text = ""  # (drawn here, not by _show_title)
+        self._title_text, self._title_key = "", None  # (drawn here, not by _show_title)
         self.query_one("#stream-title", Static).update(title)
         empty = self.query_one("#stream-empty", Static)
         empty.update("This session was deleted, with its messages, so there is nothing more to show or do here. "
@@ -192,19 +196,30 @@ class StreamView(SessionActions, Vertical):
 
     _title_text = ""
     _title_spans: list[Span] = []
+    _title_key: object = None
     _empty_text = ""
 
     def _show_title(self) -> None:
         sid = self.session_id
-        title = self.query_one("#stream-title", Static)
         if sid is None:
-            self._title_text, self._title_spans = "Stream", []
-            title.update("Stream")
+            self._title_text, self._title_spans, self._title_key = "Stream", [], None
+            self.query_one("#stream-title", Static).update("Stream")
             return
         store = self.store
         session = store.sessions.get(sid)
         status = store.status(sid).type
         stats = store.stats.get(sid)
+        gates = store.gate_count(sid)
+        loop = store.loops.get(sid)
+        recurring = store.recurring.get(sid)
+        hidden = store.hidden_earlier(sid)
+        key = (sid, status, session.title if session else None, self.inbox.several and self.source.label,
+               stats and (stats.agent, stats.model, stats.tokens, stats.cost), gates, loop and loop.progress_label,
+               len(recurring) if recurring else 0, hidden, self.app.theme)
+        if key == self._title_key:
+            return  # (asked at every update of a busy session's messages: mostly nothing changed)
+        self._title_key = key
+        title = self.query_one("#stream-title", Static)
         text = Text()
         text.append(f"{STATUS_ICONS.get(status, '?')} {status}  ", style=theme_color(self.app, STATUS_COLOR.get(status, "foreground")))
         text.append(shorten((session.title if session else None) or sid, 50), style="bold")
@@ -214,16 +229,12 @@ class StreamView(SessionActions, Vertical):
             details = [d for d in (stats.agent, stats.model) if d]
             details += [f"{count(stats.tokens)} tokens", money(stats.cost)]
             text.append("  " + " · ".join(details))
-        gates = store.gate_count(sid)
         if gates:
             text.append(f"  ⚑ {gates} waiting · 4 shows", style=f"bold {theme_color(self.app, 'warning')}")
-        loop = store.loops.get(sid)
         if loop:
             text.append(f"  loop {loop.progress_label}")
-        recurring = store.recurring.get(sid)
         if recurring:
             text.append(f"  ⟳ {len(recurring)} loop{'s' if len(recurring) != 1 else ''} (l)")
-        hidden = store.hidden_earlier(sid)
         if hidden:
             text.append(f"  · {hidden} earlier (u)", style="dim")
         shown = safe_text(text)  # the status, agent and model come from the server

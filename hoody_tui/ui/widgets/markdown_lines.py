@@ -69,7 +69,7 @@ def warm_up() -> None:
 
 GROW_AHEAD = 3
 """Lines a text being typed takes ahead of what it needs, when it starts growing (see ``_fit``)."""
-AHEAD_SECONDS = 0.5
+AHEAD_SECONDS = 0.75
 MAX_AHEAD = 8
 """Then: the lines it grew by in AHEAD_SECONDS (at least one, at most MAX_AHEAD)."""
 SETTLE = 1.0
@@ -118,13 +118,15 @@ def _line_offset(text: str, line: int) -> int:
 
 
 class _Block:
-    """A top-level block: its source (to draw it again at another width) and its margins."""
+    """A top-level block: its source (to draw it again at another width) and its margins;
+    the last block keeps its tokens too (drawn again at each draw of a text being typed)."""
 
-    __slots__ = ("bottom", "kind", "source", "top")
+    __slots__ = ("bottom", "kind", "source", "tokens", "top")
 
-    def __init__(self, kind: str, source: str) -> None:
+    def __init__(self, kind: str, source: str, tokens: list[Token] | None = None) -> None:
         self.kind = kind
         self.source = source
+        self.tokens = tokens
         self.top, self.bottom = _MARGINS.get(kind, _DEFAULT_MARGINS)
 
 
@@ -243,8 +245,8 @@ class MarkdownLines(Widget):
         line, kind, tokens = blocks[-1]
         offset = _line_offset(tail, line)
         self._open_start = start + offset
-        self._open = _Block(kind, tail[offset:])
-        self._redraw_open(previous, tokens)
+        self._open = _Block(kind, tail[offset:], tokens)
+        self._redraw_open(previous)
 
     @staticmethod
     def _block_source(tail: str, tokens: list[Token]) -> str:
@@ -268,7 +270,7 @@ class MarkdownLines(Widget):
         elif self.is_attached:
             self.refresh(layout=True)
 
-    def _redraw_open(self, previous: str, tokens: list[Token] | None = None) -> None:
+    def _redraw_open(self, previous: str) -> None:
         """Draw the last block again and repaint what changed (see :meth:`update`)."""
         if not self._width:
             # Not drawn yet: the first layout draws it (at the width it is given).
@@ -276,7 +278,7 @@ class MarkdownLines(Widget):
                 self.refresh(layout=True)
             return
         before, height = self._lines, self._height
-        self._open_lines = self._draw_open(self._width, tokens)
+        self._open_lines = self._draw_open(self._width)
         self._join()
         self._fit(before, height, grows=bool(previous) and self._source.startswith(previous))
 
@@ -293,8 +295,8 @@ class MarkdownLines(Widget):
         a layout of the screen when the height changed."""
         needed = len(self._lines)
         if needed > height and grows:
-            # A text being typed takes the lines it will need in the next half second or
-            # so (from how fast it grew): they fill without a layout of the screen, which
+            # A text being typed takes the lines it will need in the next AHEAD_SECONDS
+            # (from how fast it grew): they fill without a layout of the screen, which
             # costs as much as a repaint of all of it (one layout per line was most of the
             # CPU of a stream open on an answer being typed).
             now = time.monotonic()
@@ -352,16 +354,14 @@ class MarkdownLines(Widget):
             return []
         return self._strips(Content(self._note), width, self._style("md--note"))
 
-    def _draw_open(self, width: int, tokens: list[Token] | None = None) -> list[Strip]:
+    def _draw_open(self, width: int) -> list[Strip]:
         """The last block's lines, with the blank lines before it and after it."""
         block = self._open
         if block is None:
             return [self._blank_line()] * (self._done[-1].bottom if self._done and self.markdown else 0)
         if not self.markdown:
             return self._draw_plain(block.source, width)
-        if tokens is None:
-            parsed = _blocks(block.source)
-            tokens = parsed[0][2] if parsed else []
+        tokens = block.tokens or []
         return self._gap(block) + self._draw_block(block.kind, tokens, width) + [self._blank_line()] * block.bottom
 
     def _gap(self, block: _Block) -> list[Strip]:

@@ -332,9 +332,12 @@ class MessageBlock(Vertical):
 
     _header_text = ""
 
+    _header_info: object = None
+
     def compose(self) -> ComposeResult:
         header = self._header()
         self._header_text = header.plain
+        self._header_info = self.entry.info
         yield Static(header, classes="message-header")
 
     def on_mount(self) -> None:
@@ -362,10 +365,12 @@ class MessageBlock(Vertical):
     def sync(self, entry: MessageEntry) -> int:
         """Bring the parts in line with ``entry``; returns how many parts are new."""
         self.entry = entry
-        header = self._header()
-        if header.plain != self._header_text:  # an update lays the stream out again: only when it changed
-            self._header_text = header.plain
-            self.query_one(".message-header", Static).update(header)
+        if entry.info is not self._header_info:  # (the store replaces a message's info when it changes)
+            self._header_info = entry.info
+            header = self._header()
+            if header.plain != self._header_text:  # an update lays the stream out again: only when it changed
+                self._header_text = header.plain
+                self.query_one(".message-header", Static).update(header)
         added = 0
         role = entry.info.role
         for part_id, part in entry.parts.items():
