@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.selection import Selection
 from textual.widgets import Markdown
@@ -152,6 +153,53 @@ async def test_a_word_typed_repaints_its_line_and_lays_out_only_for_more_lines(m
             await pilot.pause()
         assert widget._lines[0] is first_lines[0]  # the finished paragraph is not drawn again
         assert 0 < layouts < (len(widget._lines) - lines_before) / 2
+
+
+class Framed(App[None]):
+    """A MarkdownLines in a bordered box, as the stream's messages hold their text."""
+
+    CSS = "#box { height: auto; border-left: thick $primary; padding-left: 1; }"
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            with Vertical(id="box"):
+                yield MarkdownLines(self.text)
+
+
+def painted(app: App) -> list[list[tuple[str, object]]]:
+    """The screen as drawn: each line's segments, text and style (where the mouse selects
+    text too: the offsets are the same for the same text)."""
+    return [[(segment.text, segment.style) for segment in line] for line in app.screen._compositor.render_strips()]
+
+
+async def test_a_typed_text_ends_on_screen_as_a_fresh_draw_of_it() -> None:
+    """What the widget and its box kept from draw to draw (their lines, when only their
+    height changed) paints the same screen as the same text drawn at once."""
+    app = Framed()
+    async with app.run_test(size=(50, 40)) as pilot:
+        widget = app.query_one(MarkdownLines)
+        text = "Intro *with* `code`."
+        for n in range(120):
+            text += f" word{n}" + ("\n\n- item\n- more" if n == 40 else "\n\n" if n % 25 == 24 else "")
+            widget.update(text)
+            if n % 7 == 0:
+                await pilot.pause()
+        await pilot.pause()
+        assert len(widget._lines) < 38  # (all of it on screen)
+        typed = painted(app)
+    fresh_app = Framed(text)
+    async with fresh_app.run_test(size=(50, 40)) as pilot:
+        await pilot.pause()
+        fresh_widget = fresh_app.query_one(MarkdownLines)
+        fresh_widget._height = widget._height  # (the typed one still holds lines taken ahead)
+        fresh_widget.refresh(layout=True)
+        await pilot.pause()
+        fresh = painted(fresh_app)
+    assert typed == fresh
 
 
 async def test_lines_taken_ahead_are_given_back_when_the_text_stops(monkeypatch) -> None:

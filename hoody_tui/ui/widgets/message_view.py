@@ -30,7 +30,7 @@ from ...store.state import MessageEntry
 from ...text import neutralise, shorten
 from ..format import STATUS_ICONS, count, duration, money
 from .gate_detail import input_diff
-from .markdown_lines import COMPONENTS, MarkdownLines, markdown_css
+from .markdown_lines import COMPONENTS, MarkdownLines, markdown_css, placed
 
 __all__ = ["MessageList", "MessageBlock", "PartView", "TextPartView", "PartBox", "part_view", "tool_summary"]
 
@@ -127,22 +127,6 @@ def _tool_body(part: ToolPart) -> Text:
     return text
 
 
-def _placed(widget: Widget, size: Size, virtual_size: Size, container_size: Size) -> bool:
-    """``Widget._size_updated`` for the stream's widgets, without two repaints Textual does
-    after every change of a height (measured: twice the cost of the layout itself).
-
-    Textual sets the new virtual size with ``layout=True``: the whole screen is laid out a
-    second time (and the widget repainted again), though the layout that changed the size
-    already placed everything. And a resized widget keeps its whole area marked for a
-    repaint, done at the next update of anything: the layout already repainted it (a
-    widget whose size changed is in the compositor's changes, all of its area)."""
-    resized = widget.outer_size != size
-    changed = Widget._size_updated(widget, size, virtual_size, container_size, layout=False)
-    if resized:
-        widget._exchange_repaint_regions()
-    return changed
-
-
 class PartView(Widget):
     """One part of a message; ``show(part)`` updates it in place. An agent's text is a
     :class:`TextPartView` (its lines drawn by itself), any other part a :class:`PartBox`
@@ -156,7 +140,7 @@ class PartView(Widget):
         self.role = role
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        return _placed(self, size, virtual_size, container_size)
+        return placed(self, size, virtual_size, container_size, keep_lines=True)
 
     def open_all(self) -> None:
         """Open every collapsible of the part (a tool call shown from its gate)."""
@@ -320,7 +304,7 @@ class MessageBlock(Vertical):
     """One message: a header line and its parts."""
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        return _placed(self, size, virtual_size, container_size)
+        return placed(self, size, virtual_size, container_size, keep_lines=True)
 
     def __init__(self, entry: MessageEntry, **kwargs: Any) -> None:
         role = entry.info.role or "assistant"
@@ -404,12 +388,12 @@ class MessageList(VerticalScroll):
         self._session_id: str | None = None
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        # (see _placed: a scroll bar shown or hidden asks for its own layout.) The scroll
+        # (see placed: a scroll bar shown or hidden asks for its own layout.) The scroll
         # bar is redrawn for the new height, and marked for one more repaint: the layout
         # already repainted all of the list, scroll bar included (its virtual size is
         # part of its place in the compositor, so the list is among its changes).
         grew = self.virtual_size != virtual_size
-        changed = _placed(self, size, virtual_size, container_size)
+        changed = placed(self, size, virtual_size, container_size)
         if grew and self.show_vertical_scrollbar:
             self.vertical_scrollbar._exchange_repaint_regions()
         if changed:
