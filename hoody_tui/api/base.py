@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 __all__ = ["ApiModel", "EpochMs", "parse_epoch_ms", "field", "ModelRef", "TimeSpan"]
 
@@ -47,8 +47,19 @@ def parse_epoch_ms(value: Any) -> int | None:
     return int(number)
 
 
-EpochMs = Annotated[int | None, BeforeValidator(parse_epoch_ms)]
-"""A timestamp in epoch milliseconds, read tolerantly (see :func:`parse_epoch_ms`)."""
+_PLAIN_EPOCH_MS = Annotated[int, Strict(), Field(ge=int(_SECONDS_BELOW), le=2**53)]
+"""An int that :func:`parse_epoch_ms` returns as it is (from 1e11 on, and exact as a float)."""
+
+EpochMs = Annotated[
+    _PLAIN_EPOCH_MS | Annotated[int | None, BeforeValidator(parse_epoch_ms)] | None,
+    Field(union_mode="left_to_right"),
+]
+"""A timestamp in epoch milliseconds, read tolerantly (see :func:`parse_epoch_ms`).
+
+The same values as ``Annotated[int | None, BeforeValidator(parse_epoch_ms)]``, but the
+common ones (``null``, an int of epoch ms) are read by pydantic itself, without calling
+Python: that call was a quarter of the cost of reading a ``time`` object, on every event
+that carries one (tests/unit/test_intake_equivalence.py holds the two readings equal)."""
 
 
 def field(

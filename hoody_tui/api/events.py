@@ -307,7 +307,10 @@ def _validate(cls: type[Event], kind: str, props: dict[str, Any]) -> Event:
         payload = dict(props)
     payload["type"] = kind
     try:
-        return cls.model_validate(payload)
+        # What model_validate does, without its keyword arguments: passing those (all
+        # None) cost a sixth of a hot event's parse (measured in instructions).
+        event: Event = cls.__pydantic_validator__.validate_python(payload)
+        return event
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
