@@ -12,6 +12,10 @@ typed events, plus :class:`ConnectionState` changes, :class:`Resync` after every
 - stops, without retrying, on 401/403 (and on 404 for a stream of one resource);
 - ends after a terminal event (``done``, ``complete``) and never reconnects after it.
 
+Each chunk read is cut into frames and parsed whole, into one list: the items pass one
+generator step on their way out (``async for``), or none (:meth:`SseStream.batches`
+hands the lists themselves), instead of four generator steps per event.
+
 The same class serves every backend's streams (the hoody workspace API's ``meta/events``,
 message and CLI-agent streams are built in :mod:`hoody_tui.backends.hoody.streams`); it
 needs only an :class:`~hoody_tui.api.transport.HttpSource`, never a client class.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,7 +37,7 @@ from ..api import errors as E
 from ..api.events import Event, MalformedEvent
 from ..api.transport import HttpSource, describe_transport_error
 from .backoff import Backoff
-from .frames import sse_frames
+from .frames import FrameReader
 from .items import ConnectionState, Malformed, Resync, StreamItem
 
 __all__ = ["SseStream", "StreamStats", "EventSourceLike", "Parser"]
@@ -109,33 +114,67 @@ class SseStream:
         self.finished = False
 
     def __aiter__(self) -> AsyncGenerator[StreamItem, None]:
-        return self._run()
+        return self._delivered(self._run_batches())
 
-    async def _run(self) -> AsyncGenerator[StreamItem, None]:
+    def batches(self) -> AsyncGenerator[list[StreamItem], None]:
+        """The same items, a list at a time: all that one read of the connection brought
+        (for a consumer that takes many at once: one step per read instead of one per event)."""
+        return self._counted_batches(self._run_batches())
+
+    async def _counted_batches(
+        self, batches: AsyncGenerator[list[StreamItem], None]
+    ) -> AsyncGenerator[list[StreamItem], None]:
+        stats = self.stats
+        async with aclosing(batches):
+            async for batch in batches:
+                for item in batch:
+                    kind = type(item)
+                    if kind is Malformed:
+                        stats.malformed += 1
+                    elif kind is not ConnectionState and kind is not Resync:
+                        stats.events += 1
+                yield batch
+
+    async def _delivered(self, batches: AsyncGenerator[list[StreamItem], None]) -> AsyncGenerator[StreamItem, None]:
+        """The items of ``batches`` one at a time, each counted as it is delivered (a chunk is
+        read whole, but a consumer that stops part-way was never given the rest)."""
+        stats = self.stats
+        async with aclosing(batches):
+            async for batch in batches:
+                for item in batch:
+                    kind = type(item)
+                    if kind is Malformed:
+                        stats.malformed += 1
+                    elif kind is not ConnectionState and kind is not Resync:
+                        stats.events += 1
+                    yield item
+
+    async def _run_batches(self) -> AsyncGenerator[list[StreamItem], None]:
         attempt = 0
-        yield ConnectionState("connecting")
+        yield [ConnectionState("connecting")]
         while True:
             reason: str
             try:
-                async for item in self._connect_once(reconnected=self.stats.connects > 0):
-                    if isinstance(item, Event):
-                        attempt = 0  # this connection delivered: reset the backoff
-                    yield item
+                async with aclosing(self._connect_once(reconnected=self.stats.connects > 0)) as batches:
+                    async for batch in batches:
+                        if attempt and any(isinstance(item, Event) for item in batch):
+                            attempt = 0  # this connection delivered: reset the backoff
+                        yield batch
                 if self.finished:
-                    yield ConnectionState("closed", reason=f"{self.description} finished")
+                    yield [ConnectionState("closed", reason=f"{self.description} finished")]
                     return
                 reason = "the server closed the stream"
             except _StreamEnded as exc:
                 reason = str(exc)
             except E.Unauthorized as exc:
-                yield ConnectionState("unauthorized", reason=exc.message)
+                yield [ConnectionState("unauthorized", reason=exc.message)]
                 return
             except E.Forbidden as exc:
-                yield ConnectionState("forbidden", reason=exc.message)
+                yield [ConnectionState("forbidden", reason=exc.message)]
                 return
             except E.NotFound as exc:
                 if self.final_on_not_found:
-                    yield ConnectionState("failed", reason=exc.message)
+                    yield [ConnectionState("failed", reason=exc.message)]
                     return
                 reason = str(exc)
             except E.ApiError as exc:
@@ -143,18 +182,18 @@ class SseStream:
             except E.HoodyError as exc:
                 reason = str(exc)
             if not self.reconnect:
-                yield ConnectionState("failed", reason=reason)
+                yield [ConnectionState("failed", reason=reason)]
                 return
             attempt += 1
             if self.max_attempts is not None and attempt > self.max_attempts:
-                yield ConnectionState("failed", attempt=attempt - 1, reason=reason)
+                yield [ConnectionState("failed", attempt=attempt - 1, reason=reason)]
                 return
             delay = self.backoff.delay(attempt)
             log.info("%s: %s; reconnecting in %.1fs (attempt %d)", self.description, reason, delay, attempt)
-            yield ConnectionState("reconnecting", attempt=attempt, delay=delay, reason=reason)
+            yield [ConnectionState("reconnecting", attempt=attempt, delay=delay, reason=reason)]
             await asyncio.sleep(delay)
 
-    async def _connect_once(self, *, reconnected: bool) -> AsyncIterator[StreamItem]:
+    async def _connect_once(self, *, reconnected: bool) -> AsyncGenerator[list[StreamItem], None]:
         headers: dict[bytes, bytes] = {b"Accept": b"text/event-stream", b"Cache-Control": b"no-cache"}
         last_id = _last_event_id_header(self.stats.last_event_id)
         if last_id:
@@ -168,13 +207,11 @@ class SseStream:
                 await self._check_response(response)
                 self.stats.connects += 1
                 live = True
-                yield ConnectionState("live")
-                if self.resync_on_connect:
-                    yield Resync(reconnect=reconnected)
-                async for item in self._read(response):
-                    yield item
-                    if self.finished:
-                        return
+                yield [ConnectionState("live"), Resync(reconnect=reconnected)] if self.resync_on_connect else [
+                    ConnectionState("live")]
+                async with aclosing(self._read_batches(response)) as batches:
+                    async for batch in batches:
+                        yield batch
         except httpx.ReadTimeout:
             raise _StreamEnded(f"no data for {self.heartbeat_timeout:g}s, the stream stalled") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
@@ -204,36 +241,59 @@ class SseStream:
             fallback_text=None if body else response.text,
         )
 
-    async def _read(self, response: httpx.Response) -> AsyncIterator[StreamItem]:
+    def _read(self, response: httpx.Response) -> AsyncGenerator[StreamItem, None]:
+        """The items of an open response, one at a time."""
+        return self._delivered(self._read_batches(response))
+
+    async def _read_batches(self, response: httpx.Response) -> AsyncGenerator[list[StreamItem], None]:
+        """The items of an open response, a list per chunk read (until a terminal event)."""
         # An event stream is UTF-8 whatever the headers say, and a leading byte order
         # mark is not part of the first line (WHATWG); read as plain UTF-8, a BOM would
         # turn the first field name into "\ufeffdata" and lose the first event.
         response.encoding = "utf-8-sig"
+        reader = FrameReader()
+        async for text in response.aiter_text():
+            frames = reader.feed(text)
+            if frames:
+                items = self._items(frames)
+                if items:
+                    yield items
+                if self.finished:
+                    return
+        frames = reader.feed("", end=True)
+        if frames:
+            items = self._items(frames)
+            if items:
+                yield items
+
+    def _items(self, frames: list[tuple[str, str, str]]) -> list[StreamItem]:
+        """What ``frames`` say, in order; stops after a terminal event. (Events and malformed
+        frames are counted as they are delivered, heartbeats here.)"""
         stats = self.stats
         parse = self._parse
-        async for event_type, data, last_id in sse_frames(response.aiter_text()):
+        loads = orjson.loads
+        items: list[StreamItem] = []
+        for event_type, data, last_id in frames:
             if last_id:
                 stats.last_event_id = last_id
-            if event_type == "heartbeat" or not data.strip():
+            if event_type == "heartbeat" or not data or data.isspace():
                 stats.heartbeats += 1
                 continue
             try:
-                payload = orjson.loads(data)
+                payload = loads(data)
             except orjson.JSONDecodeError:
-                stats.malformed += 1
-                yield Malformed("frame is not valid JSON", data[:_RAW_PREVIEW])
+                items.append(Malformed("frame is not valid JSON", data[:_RAW_PREVIEW]))
                 continue
             try:
                 event = parse(payload, sse_event=event_type)
             except MalformedEvent as exc:
-                stats.malformed += 1
-                yield Malformed(str(exc), data[:_RAW_PREVIEW])
+                items.append(Malformed(str(exc), data[:_RAW_PREVIEW]))
                 continue
             if event.type in HEARTBEAT_TYPES:
                 stats.heartbeats += 1
                 continue
-            stats.events += 1
-            yield event
+            items.append(event)
             if event.type in self.terminal_types:
                 self.finished = True
-                return
+                break
+        return items

@@ -7,17 +7,23 @@
   arguments): the same events (class, field values in order, extra keys, fields set) and the
   same ``MalformedEvent`` messages as through ``model_validate``, over events recorded from a
   real opencode server, the reference server's events, the seed examples, and generated variants
-  of all of them.
+  of all of them;
+- the frame reader's two common frame shapes read as the general line loop reads them;
+- a stream read a chunk at a time gives the same items in the same order, with the same counts,
+  taken one at a time or a batch at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import itertools
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +33,9 @@ from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 from hoody_tui.api import events
 from hoody_tui.api.base import ApiModel, EpochMs, TimeSpan, parse_epoch_ms
 from hoody_tui.api.events import Event, MalformedEvent, parse_event, parse_message_stream_event
+from hoody_tui.backends.hoody import HoodyClient
+from hoody_tui.events import ConnectionState, Malformed, StreamItem
+from hoody_tui.events.frames import FrameReader
 from hoody_tui.refserver.config import ServerConfig
 from hoody_tui.refserver.firehose import Firehose
 from hoody_tui.refserver.state import Workspace
@@ -248,6 +257,102 @@ def test_message_stream_frames_parse_as_before(payload):
     if isinstance(payload, dict) and isinstance(payload.get("properties"), dict):
         payload = {**payload["properties"], "type": "part.updated" if "part" in payload["properties"] else payload["type"]}
     assert outcome(parse_message_stream_event, payload) == outcome(reference, payload)
+
+
+# --- frames ----------------------------------------------------------------------------------
+
+_lines = st.sampled_from([
+    "data: {\"a\":1}", "data:{\"a\":1}", "data:", "data:  two spaces", "data: a:b", "data", "datax: y",
+    "id: 5", "id:5", "id:", "id:  6", "id: a\0b", "id: a:b", "id", "event: custom", "event:", ": comment", ":",
+    "retry: 10", "retry: x", "other: 1", "",
+])
+
+
+@SETTINGS
+@given(lines=st.lists(_lines, min_size=1, max_size=4), last_id=st.sampled_from(["", "3"]))
+def test_the_common_frames_read_as_the_general_loop_reads_them(lines, last_id):
+    frame = "\n".join(lines)
+    if "\n\n" in frame:
+        return  # not one frame
+    fast, general = FrameReader(), FrameReader()
+    fast.last_id = general.last_id = last_id
+    assert fast._frame(frame) == general._any_frame(frame)
+    assert fast.last_id == general.last_id
+
+
+# --- a stream, one item or one batch at a time -----------------------------------------------
+
+
+def _sse_body(payloads: list[Any]) -> str:
+    parts = []
+    for n, payload in enumerate(payloads):
+        head = f"id: {n}\n" if n % 3 else ""
+        parts.append(f"{head}data: {json.dumps(payload)}\n\n")
+        if n % 7 == 0:
+            parts.append(": keep-alive\n\ndata: not json\n\n")
+    return "".join(parts)
+
+
+def _client(chunks: list[bytes]) -> HoodyClient:
+    async def body():
+        for chunk in chunks:
+            yield chunk
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+
+    return HoodyClient("http://test/api/v1", "w", transport=httpx.MockTransport(handler))
+
+
+async def _read(chunks: list[bytes], batched: bool) -> tuple[list[StreamItem], list[int], tuple[int, int, int]]:
+    async with _client(chunks) as client:
+        stream = client.events(reconnect=False)
+        items: list[StreamItem] = []
+        sizes: list[int] = []
+        if batched:
+            async for batch in stream.batches():
+                items.extend(batch)
+                sizes.append(len(batch))
+        else:
+            async for item in stream:
+                items.append(item)
+        stats = stream.stats
+        return items, sizes, (stats.events, stats.malformed, stats.heartbeats)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cuts=st.lists(st.integers(min_value=0, max_value=20_000), max_size=12))
+def test_a_stream_gives_the_same_items_one_at_a_time_or_a_batch_at_a_time(cuts):
+    raw = _sse_body(OPENCODE[:60] + REFSERVER[:60]).encode()
+    bounds = sorted({0, len(raw), *(c for c in cuts if c < len(raw))})
+    chunks = [raw[a:b] for a, b in itertools.pairwise(bounds)]
+    one, _, one_stats = asyncio.run(_read(chunks, batched=False))
+    many, sizes, many_stats = asyncio.run(_read(chunks, batched=True))
+    assert [shape(i) if isinstance(i, BaseModel) else i for i in one] == [
+        shape(i) if isinstance(i, BaseModel) else i for i in many]
+    assert one_stats == many_stats
+    expected = [reference_parse(p) for p in OPENCODE[:60] + REFSERVER[:60]]
+    got = [i for i in one if isinstance(i, Event)]
+    assert [shape(e) for e in got] == [shape(e) for e in expected if e.type not in ("server.heartbeat", "heartbeat")]
+    assert sum(isinstance(i, Malformed) for i in one) == one_stats[1] > 0
+    assert isinstance(one[-1], ConnectionState) and one[-1].phase == "failed"  # reconnect=False: the end said
+    assert len(sizes) <= len(chunks) + 4  # a batch per chunk read (and the connection states)
+
+
+def test_a_consumer_that_stops_part_way_through_a_chunk_counts_only_what_it_was_given():
+    raw = _sse_body(REFSERVER[:20]).encode()
+
+    async def main() -> tuple[int, int]:
+        async with _client([raw]) as client:
+            stream = client.events(reconnect=False)
+            taken = 0
+            async for item in stream:
+                taken += isinstance(item, Event)
+                if taken == 5:
+                    break
+            return taken, stream.stats.events
+
+    assert asyncio.run(main()) == (5, 5)
 
 
 def test_decimal_and_enum_values_are_in_the_epoch_strategy():  # guards the strategy's reach
