@@ -133,15 +133,43 @@ class StreamView(SessionActions, Vertical):
         self._show_tasks()
         self._focus_call()
 
+    _focus_retries = 0
+
     def _focus_call(self) -> None:
         if not self.focus_call:
             return
         view = self.message_list.find_call(self.focus_call)
-        if view is not None:
-            self.focus_call = None
-            self.message_list.follow = False
-            view.open_all()
-            self.call_after_refresh(self.message_list.scroll_to_widget, view, animate=False, top=True)
+        if view is None:
+            # Its message may be shown but its parts not mounted yet (a message mounts its
+            # parts when it is mounted): look again after the next few refreshes.
+            if not self._focus_retries:
+                self._focus_retries = 20
+                self.call_after_refresh(self._focus_call_again)
+            return
+        self.focus_call = None
+        self.message_list.follow = False
+        view.open_all()
+        self.call_after_refresh(self._scroll_to_call, view)
+
+    def _focus_call_again(self) -> None:
+        found = bool(self.focus_call) and self.message_list.find_call(self.focus_call or "") is not None
+        if not found and self.focus_call and self._focus_retries > 1:
+            self._focus_retries -= 1
+            self.call_after_refresh(self._focus_call_again)
+            return
+        self._focus_retries = 0  # (still not there: the next update of the session looks again)
+        if found:
+            self._focus_call()
+
+    def _scroll_to_call(self, view: PartView, tries: int = 20) -> None:
+        """Scroll to a call just found: once it is laid out (a part mounted by this update is
+        not yet; Textual then scrolls nowhere)."""
+        if not view.is_attached or self.message_list.follow:
+            return  # gone, or the user chose to follow meanwhile
+        if not view.virtual_region and tries:
+            self.call_after_refresh(self._scroll_to_call, view, tries - 1)
+            return
+        self.message_list.scroll_to_widget(view, animate=False, top=True)
 
     def _show_empty(self) -> None:
         sid = self.session_id

@@ -449,10 +449,16 @@ class MessageList(VerticalScroll):
         _keep_order(self, [self._blocks[entry.info.id] for entry in entries])
         if added:
             if self.follow:
-                self.call_after_refresh(self.scroll_end, animate=False)
+                self.call_after_refresh(self._scroll_end_if_following)
             else:
                 self.unseen += added
         return added
+
+    def _scroll_end_if_following(self) -> None:
+        # (Asked for when new parts came, done after they are laid out: by then the user, or
+        # a gate's o, may have scrolled elsewhere, which a scroll to the end would undo.)
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
