@@ -12,9 +12,9 @@ typed events, plus :class:`ConnectionState` changes, :class:`Resync` after every
 - stops, without retrying, on 401/403 (and on 404 for a stream of one resource);
 - ends after a terminal event (``done``, ``complete``) and never reconnects after it.
 
-Each chunk read is cut into frames and parsed whole, into one list: the items pass one
-generator step on their way out (``async for``), or none (:meth:`SseStream.batches`
-hands the lists themselves), instead of four generator steps per event.
+Each chunk read is cut into frames and parsed into lists (of up to ``FRAMES_PER_STEP``
+frames): the items pass one generator step on their way out (``async for``), or none
+(:meth:`SseStream.batches` hands the lists themselves), instead of four per event.
 
 The same class serves every backend's streams (the hoody workspace API's ``meta/events``,
 message and CLI-agent streams are built in :mod:`hoody_tui.backends.hoody.streams`); it
@@ -49,6 +49,9 @@ Parser = Callable[..., Any]
 
 HEARTBEAT_TYPES = frozenset({"server.heartbeat", "heartbeat"})
 _RAW_PREVIEW = 200
+FRAMES_PER_STEP = 32
+"""Frames parsed in one step (one list): a 64 KB read holds ~150 of a firehose's frames, and
+parsing them all at once held the loop for several ms; the pump gives the loop back every 2 ms."""
 
 
 class EventSourceLike(Protocol):
@@ -246,7 +249,8 @@ class SseStream:
         return self._delivered(self._read_batches(response))
 
     async def _read_batches(self, response: httpx.Response) -> AsyncGenerator[list[StreamItem], None]:
-        """The items of an open response, a list per chunk read (until a terminal event)."""
+        """The items of an open response, a list per chunk read (per FRAMES_PER_STEP frames of
+        it), until a terminal event."""
         # An event stream is UTF-8 whatever the headers say, and a leading byte order
         # mark is not part of the first line (WHATWG); read as plain UTF-8, a BOM would
         # turn the first field name into "\ufeffdata" and lose the first event.
@@ -254,17 +258,19 @@ class SseStream:
         reader = FrameReader()
         async for text in response.aiter_text():
             frames = reader.feed(text)
-            if frames:
-                items = self._items(frames)
+            for start in range(0, len(frames), FRAMES_PER_STEP):
+                items = self._items(frames[start:start + FRAMES_PER_STEP])
                 if items:
                     yield items
                 if self.finished:
                     return
         frames = reader.feed("", end=True)
-        if frames:
-            items = self._items(frames)
+        for start in range(0, len(frames), FRAMES_PER_STEP):
+            items = self._items(frames[start:start + FRAMES_PER_STEP])
             if items:
                 yield items
+            if self.finished:
+                return
 
     def _items(self, frames: list[tuple[str, str, str]]) -> list[StreamItem]:
         """What ``frames`` say, in order; stops after a terminal event. (Events and malformed
