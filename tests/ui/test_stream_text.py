@@ -13,7 +13,8 @@ from textual.widgets import Collapsible
 from hoody_tui.ui.messages import StoreChanged
 from hoody_tui.ui.screens.full_output import FullOutputScreen
 from hoody_tui.ui.views.gates import GatesView
-from hoody_tui.ui.widgets.message_view import MAX_TEXT_CHARS, PartView, TextPartView
+from hoody_tui.ui.widgets.message_view import MAX_TEXT_CHARS, PartView
+from hoody_tui.ui.widgets.text_part import TextPartView
 
 from .scenario import ev, workspace_events
 from .test_navigation import make_app

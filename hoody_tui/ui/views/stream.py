@@ -74,17 +74,33 @@ class StreamView(SessionActions, Vertical):
         self.watch(self.message_list, "unseen", self._show_unseen)
         self.watch(self.message_list, "follow", self._show_unseen)
         self.show_session(self.session_id)
-        # The first Markdown shown imports markdown-it and the code highlighter, and styles
-        # the Markdown widget (a 100-170 ms stop of the app, measured, when a stream first
-        # opens); done once, after start-up and off the first paint, with a hidden one.
+        # The first Markdown shown imports markdown-it and the code highlighter, and reads
+        # the CSS of the widgets that draw it (a 100-170 ms stop of the app, measured, when
+        # a stream first opened); done once, after start-up and off the first paint, with
+        # a hidden one.
         self.set_timer(1.5, self._warm_markdown, name="markdown warm-up")
 
     def _warm_markdown(self) -> None:
-        from ..widgets.markdown_lines import MarkdownLines, warm_up
+        from textual.widgets import Collapsible
+        from textual.widgets._collapsible import CollapsibleTitle
 
-        if self.is_attached and not self.query("#markdown-warmup"):
-            warm_up()
-            self.mount(MarkdownLines("warm *up*", id="markdown-warmup"))
+        from ...api.messages import TextPart
+        from ..widgets.markdown_lines import MarkdownLines, warm_up
+        from ..widgets.text_part import TextPartView
+
+        if not self.is_attached or self.query("#markdown-warmup"):
+            return
+        warm_up()
+        # The CSS of what a stream shows, read now (Textual reads a widget's when the first
+        # one is mounted, and reading new CSS stops the app): not mounted, as the hidden
+        # MarkdownLines is, since a hidden part or collapsible would be found by queries.
+        shown = (TextPartView(TextPart(id="css", type="text"), role="assistant"), Collapsible(),
+                 CollapsibleTitle(label="", collapsed_symbol="", expanded_symbol="", collapsed=True), Collapsible.Contents())
+        for widget in shown:
+            for read_from, css, tie_breaker, scope in widget._get_default_css():
+                self.app.stylesheet.add_source(css, read_from=read_from, is_default_css=True,
+                                               tie_breaker=tie_breaker, scope=scope)
+        self.mount(MarkdownLines("warm *up*", id="markdown-warmup"))
 
     @property
     def service(self) -> WorkspaceService:

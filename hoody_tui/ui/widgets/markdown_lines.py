@@ -35,6 +35,7 @@ from textual.visual import RenderOptions
 from textual.widget import Widget
 
 from ...text import neutralise
+from .placement import placed
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -139,9 +140,9 @@ COMPONENTS = frozenset({
 inherits component classes and CSS along the first base of a widget only)."""
 
 
-def markdown_css(type_name: str) -> str:
-    """The CSS of MarkdownLines' components, for a widget of type ``type_name``."""
-    return _CSS.replace("MarkdownLines", type_name)
+def markdown_css(*type_names: str) -> str:
+    """The CSS of MarkdownLines' components, for widgets of these types."""
+    return "".join(_CSS.replace("MarkdownLines", name) for name in type_names)
 
 
 _CSS = """
@@ -741,37 +742,3 @@ def _fit_columns(natural: list[int], room: int) -> list[int]:
         else:
             high = cap - 1
     return [min(size, low) for size in natural]
-
-
-def placed(widget: Widget, size: Size, virtual_size: Size, container_size: Size, *, keep_lines: bool = False) -> bool:
-    """``Widget._size_updated`` for a widget whose height changes often (the stream's: a
-    text being typed and what holds it), without what Textual does after every change of
-    a height that the layout has done already (measured: more than the layout itself).
-
-    Textual sets the new virtual size with ``layout=True``: the whole screen is laid out a
-    second time (and the widget repainted again). A resized widget keeps its whole area
-    marked for a repaint, done at the next update of anything: the layout repainted it (a
-    resized widget is in the compositor's changes, all of its area). And it forgets the
-    lines it drew: ``keep_lines`` keeps them when only the height changed, for a widget
-    whose lines do not depend on its height (nothing drawn at its bottom edge)."""
-    old = widget.outer_size
-    cache = widget._styles_cache
-    keep = keep_lines and old.width == size.width and old != size and _top_down(widget)
-    lines, dirty = (dict(cache._cache), set(cache._dirty_lines)) if keep else ({}, set())
-    changed = Widget._size_updated(widget, size, virtual_size, container_size, layout=False)
-    if old != size:
-        widget._exchange_repaint_regions()
-        if keep:
-            height = size.height
-            cache._cache.update((y, line) for y, line in lines.items() if y < height)
-            cache._dirty_lines.intersection_update(y for y in dirty if y < height)
-    return changed
-
-
-def _top_down(widget: Widget) -> bool:
-    """Each of the widget's lines is the same whatever its height: no border, outline or
-    padding at its bottom, no subtitle, its content at the top."""
-    styles = widget.styles
-    return (styles.border_bottom[0] in ("", "none", "hidden") and styles.outline_bottom[0] in ("", "none", "hidden")
-            and not styles.padding.bottom and widget.border_subtitle is None
-            and styles.content_align_vertical == "top")

@@ -30,9 +30,9 @@ from ...store.state import MessageEntry
 from ...text import neutralise, shorten
 from ..format import STATUS_ICONS, count, duration, money
 from .gate_detail import input_diff
-from .markdown_lines import COMPONENTS, MarkdownLines, markdown_css, placed
+from .placement import placed
 
-__all__ = ["MessageList", "MessageBlock", "PartView", "TextPartView", "PartBox", "part_view", "tool_summary"]
+__all__ = ["MessageList", "MessageBlock", "PartView", "PartBox", "part_view", "tool_summary"]
 
 
 MAX_OUTPUT_CHARS = 20_000
@@ -45,7 +45,7 @@ TEXT_REDRAW = 0.1
 """Seconds between two draws of an answer (or its reasoning) being typed."""
 
 
-def _shown_text(text: str) -> str:
+def shown_text(text: str) -> str:
     """The part of an agent's text the stream renders (a cut one ends at a line break)."""
     if len(text) <= MAX_TEXT_CHARS:
         return text
@@ -53,7 +53,7 @@ def _shown_text(text: str) -> str:
     return text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
 
 
-def _cut_note(text: str, shown: str) -> str:
+def cut_note(text: str, shown: str) -> str:
     hidden = len(text) - len(shown)
     return f"… {hidden:,} more characters not shown: press v to read all of it" if hidden > 0 else ""
 
@@ -129,12 +129,12 @@ def _tool_body(part: ToolPart) -> Text:
 
 class PartView(Widget):
     """One part of a message; ``show(part)`` updates it in place. An agent's text is a
-    :class:`TextPartView` (its lines drawn by itself), any other part a :class:`PartBox`
-    (widgets: a collapsible, a line); :func:`part_view` makes the right one."""
-
-    DEFAULT_CSS = "PartView { width: 1fr; height: auto; }"
+    ``TextPartView`` (text_part.py: its lines drawn by itself), any other part a
+    :class:`PartBox` (widgets: a collapsible, a line); :func:`part_view` makes the right one."""
 
     def __init__(self, part: PartBase, *, role: str | None, **kwargs: Any) -> None:
+        # (Styled by app.tcss's .part and .part-box, not by CSS of their own: a widget's
+        # CSS is read when the first one is shown, which stops the app.)
         super().__init__(classes=f"part {_safe_id('part-', part.type)}", **kwargs)
         self.part = part
         self.role = role
@@ -179,54 +179,21 @@ class PartView(Widget):
         """Draw any other change of the part."""
 
 
-class TextPartView(PartView, MarkdownLines):
-    """An agent's text part: Markdown, drawn line by line (see MarkdownLines). A word typed
-    repaints its line; the stream is laid out again only when the text takes more lines.
-    A text cut at MAX_TEXT_CHARS ends with a note (``v`` reads all of it)."""
-
-    # (A PartView first, for Textual: its CSS type, so query(PartView) finds it.)
-    COMPONENT_CLASSES = set(COMPONENTS)
-    DEFAULT_CSS = markdown_css("TextPartView")
-
-    def __init__(self, part: TextPart, *, role: str | None, **kwargs: Any) -> None:
-        super().__init__(part, role=role, **kwargs)
-        self.add_class("assistant-text")
-        self._shown = _shown_text(part.text)
-        self._neutral = neutralise(self._shown)
-        """What is on screen: the shown text, neutralised."""
-        self.update(self._neutral)
-        self.set_note(_cut_note(part.text, self._shown))
-
-    def _draw_typed(self, part: PartBase) -> None:
-        if not isinstance(part, TextPart):
-            return
-        shown, before = _shown_text(part.text), self._shown
-        self._shown = shown
-        self.set_note(_cut_note(part.text, shown))
-        if shown == before:
-            return  # what changed is past the cut
-        if before and shown.startswith(before):
-            # Typed at its end: only what was added is neutralised (one character maps to
-            # one, so the neutralised text grows the same way).
-            self._neutral += neutralise(shown[len(before):])
-        else:
-            self._neutral = neutralise(shown)
-        self.update(self._neutral)
-
-
 class PartBox(PartView):
     """Any part but an agent's text: a collapsible (reasoning, a tool call) or a line."""
 
-    DEFAULT_CSS = "PartBox { layout: vertical; }"
+    def __init__(self, part: PartBase, *, role: str | None, **kwargs: Any) -> None:
+        super().__init__(part, role=role, **kwargs)
+        self.add_class("part-box")
 
     _cut = ""
 
     def compose(self) -> ComposeResult:
         part = self.part
         if isinstance(part, TextPart):  # a user's text (an agent's is a TextPartView)
-            shown = _shown_text(part.text)
+            shown = shown_text(part.text)
             yield Static(Text(neutralise(shown)), classes="user-text")
-            self._cut = _cut_note(part.text, shown)
+            self._cut = cut_note(part.text, shown)
             note = Static(self._cut, classes="text-cut")
             note.display = bool(self._cut)
             yield note
@@ -255,9 +222,9 @@ class PartBox(PartView):
         if isinstance(part, ReasoningPart):
             self.query_one(".reasoning-text", Static).update(Text(neutralise(part.text)))
         elif isinstance(part, TextPart):
-            shown = _shown_text(part.text)
+            shown = shown_text(part.text)
             self.query_one(".user-text", Static).update(Text(neutralise(shown)))
-            cut = _cut_note(part.text, shown)
+            cut = cut_note(part.text, shown)
             if cut != self._cut:
                 self._cut = cut
                 note = self.query_one(".text-cut", Static)
@@ -279,6 +246,9 @@ class PartBox(PartView):
 def part_view(part: PartBase, *, role: str | None, **kwargs: Any) -> PartView:
     """The view of a part: an agent's text drawn line by line, anything else as widgets."""
     if isinstance(part, TextPart) and role != "user":
+        # (imported when a message first needs it: markdown_lines is not needed to start)
+        from .text_part import TextPartView
+
         return TextPartView(part, role=role, **kwargs)
     return PartBox(part, role=role, **kwargs)
 
