@@ -175,15 +175,14 @@ _CSS = """
 
 
 class MarkdownLines(Widget):
-    """Markdown (or plain text, ``markdown=False``) drawn as lines; ``update(text)`` redraws
-    only what changed, and lays the screen out again only when the line count changes."""
+    """Markdown drawn as lines; ``update(text)`` redraws only what changed, and lays the
+    screen out again only when the line count changes."""
 
     COMPONENT_CLASSES = set(COMPONENTS)
     DEFAULT_CSS = markdown_css("MarkdownLines")
 
-    def __init__(self, text: str = "", *, markdown: bool = True, **kwargs: Any) -> None:
+    def __init__(self, text: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.markdown = markdown
         self._source = ""
         self._done: list[_Block] = []
         """The finished blocks (all but the last)."""
@@ -221,12 +220,6 @@ class MarkdownLines(Widget):
         if text == self._source and (text or self._open is None):
             return
         previous = self._source
-        if not self.markdown:
-            self._done, self._open_start = [], 0
-            self._open = _Block("text", text) if text else None
-            self._source = text
-            self._redraw_open(previous)
-            return
         start = self._open_start
         if not (start and text.startswith(previous[:start])):
             self._done, self._done_lines, start = [], [], 0
@@ -359,9 +352,7 @@ class MarkdownLines(Widget):
         """The last block's lines, with the blank lines before it and after it."""
         block = self._open
         if block is None:
-            return [self._blank_line()] * (self._done[-1].bottom if self._done and self.markdown else 0)
-        if not self.markdown:
-            return self._draw_plain(block.source, width)
+            return [self._blank_line()] * (self._done[-1].bottom if self._done else 0)
         tokens = block.tokens or []
         return self._gap(block) + self._draw_block(block.kind, tokens, width) + [self._blank_line()] * block.bottom
 
@@ -492,9 +483,6 @@ class MarkdownLines(Widget):
             background = base.background_style.rich_style
             return [strip.adjust_cell_length(width, background) for strip in strips]
         return [strip.crop(0, width) if strip.cell_length > width else strip for strip in strips]
-
-    def _draw_plain(self, text: str, width: int) -> list[Strip]:
-        return self._strips(Content(text), width) if text else []
 
     def _draw_block(self, kind: str, tokens: list[Token], width: int) -> list[Strip]:
         from markdown_it.tree import SyntaxTreeNode
