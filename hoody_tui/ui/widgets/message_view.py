@@ -5,7 +5,6 @@ scrolls up and shows "+N new" until they come back."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from rich.text import Text
@@ -14,7 +13,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
@@ -30,38 +28,11 @@ from ...store.state import MessageEntry
 from ...text import neutralise, shorten
 from ..format import STATUS_ICONS, count, duration, money
 from .gate_detail import input_diff
+from .parts import MAX_OUTPUT_CHARS, MAX_TEXT_CHARS, TEXT_REDRAW, PartView, cut_note, safe_id, shown_text
 from .placement import placed
 
-__all__ = ["MessageList", "MessageBlock", "PartView", "PartBox", "part_view", "tool_summary"]
-
-
-MAX_OUTPUT_CHARS = 20_000
-MAX_TEXT_CHARS = 10_000
-"""An agent's text shown as Markdown up to here (``v`` reads all of it): rendering a
-5 MB part stopped the app for 2-5 s."""
-
-
-TEXT_REDRAW = 0.1
-"""Seconds between two draws of an answer (or its reasoning) being typed."""
-
-
-def shown_text(text: str) -> str:
-    """The part of an agent's text the stream renders (a cut one ends at a line break)."""
-    if len(text) <= MAX_TEXT_CHARS:
-        return text
-    cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
-    return text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-
-
-def cut_note(text: str, shown: str) -> str:
-    hidden = len(text) - len(shown)
-    return f"… {hidden:,} more characters not shown: press v to read all of it" if hidden > 0 else ""
-
-
-def _safe_id(prefix: str, raw: str) -> str:
-    """An id or class name from the server's words (a part type, a status, a role):
-    Textual refuses any other character, and would stop the app."""
-    return prefix + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in raw)
+__all__ = ["MessageList", "MessageBlock", "PartView", "PartBox", "part_view", "tool_summary",
+           "MAX_OUTPUT_CHARS", "MAX_TEXT_CHARS", "TEXT_REDRAW"]
 
 
 def tool_summary(part: ToolPart) -> str:
@@ -127,58 +98,6 @@ def _tool_body(part: ToolPart) -> Text:
     return text
 
 
-class PartView(Widget):
-    """One part of a message; ``show(part)`` updates it in place. An agent's text is a
-    ``TextPartView`` (text_part.py: its lines drawn by itself), any other part a
-    :class:`PartBox` (widgets: a collapsible, a line); :func:`part_view` makes the right one."""
-
-    def __init__(self, part: PartBase, *, role: str | None, **kwargs: Any) -> None:
-        # (Styled by app.tcss's .part and .part-box, not by CSS of their own: a widget's
-        # CSS is read when the first one is shown, which stops the app.)
-        super().__init__(classes=f"part {_safe_id('part-', part.type)}", **kwargs)
-        self.part = part
-        self.role = role
-
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        return placed(self, size, virtual_size, container_size, keep_lines=True)
-
-    def open_all(self) -> None:
-        """Open every collapsible of the part (a tool call shown from its gate)."""
-        for collapsible in self.query(Collapsible):
-            collapsible.collapsed = False
-
-    _text_timer: Timer | None = None
-    _text_drawn = 0.0
-
-    def show(self, part: PartBase) -> None:
-        old, self.part = self.part, part
-        if isinstance(part, TextPart | ReasoningPart) and type(old) is type(part):
-            if part.text == old.text:
-                return
-            # An answer (or its reasoning) being typed is drawn at most TEXT_REDRAW times
-            # a second (each draw repaints what changed).
-            wait = self._text_drawn + TEXT_REDRAW - time.monotonic()
-            if self._text_timer is None and wait > 0:
-                self._text_timer = self.set_timer(wait, self._draw_latest_text, name="text redraw")
-            if self._text_timer is None:
-                self._text_drawn = time.monotonic()
-                self._draw_typed(part)
-            return
-        self._show_other(old, part)
-
-    def _draw_latest_text(self) -> None:
-        self._text_timer = None
-        if self.is_attached:
-            self._text_drawn = time.monotonic()
-            self._draw_typed(self.part)
-
-    def _draw_typed(self, part: PartBase) -> None:
-        """Draw a text or reasoning part that changed (at most TEXT_REDRAW times a second)."""
-
-    def _show_other(self, old: PartBase, part: PartBase) -> None:
-        """Draw any other change of the part."""
-
-
 class PartBox(PartView):
     """Any part but an agent's text: a collapsible (reasoning, a tool call) or a line."""
 
@@ -203,7 +122,7 @@ class PartBox(PartView):
         elif isinstance(part, ToolPart):
             # Content, not str: a Collapsible reads a str title as markup.
             with Collapsible(title=Content(tool_summary(part)), collapsed=True,  # type: ignore[arg-type]  # Textual types the title as str; a Content is shown as it is
-                             classes=f"tool {_safe_id('tool-', part.state.status)}"):
+                             classes=f"tool {safe_id('tool-', part.state.status)}"):
                 yield Static(_tool_body(part), classes="tool-body")
         elif isinstance(part, StepFinishPart):
             yield Static(self._step_text(part), classes="step-finish")
@@ -235,9 +154,9 @@ class PartBox(PartView):
         if isinstance(part, ToolPart) and isinstance(old, ToolPart):
             collapsible = self.query_one(Collapsible)
             collapsible.title = Content(tool_summary(part))  # type: ignore[assignment]  # as above
-            collapsible.set_class(True, _safe_id("tool-", part.state.status))
+            collapsible.set_class(True, safe_id("tool-", part.state.status))
             if old.state.status != part.state.status:
-                collapsible.remove_class(_safe_id("tool-", old.state.status))
+                collapsible.remove_class(safe_id("tool-", old.state.status))
             self.query_one(".tool-body", Static).update(_tool_body(part))
         elif isinstance(part, StepFinishPart):
             self.query_one(Static).update(self._step_text(part))
@@ -278,7 +197,7 @@ class MessageBlock(Vertical):
 
     def __init__(self, entry: MessageEntry, **kwargs: Any) -> None:
         role = entry.info.role or "assistant"
-        super().__init__(classes=f"message {_safe_id('message-', role)}", **kwargs)
+        super().__init__(classes=f"message {safe_id('message-', role)}", **kwargs)
         self.entry = entry
         self.message_id = entry.info.id
         self._parts: dict[str, PartView] = {}
@@ -330,7 +249,7 @@ class MessageBlock(Vertical):
         for part_id, part in entry.parts.items():
             view = self._parts.get(part_id)
             if view is None:
-                view = part_view(part, role=role, id=_safe_id("part-", part_id))
+                view = part_view(part, role=role, id=safe_id("part-", part_id))
                 self._parts[part_id] = view
                 self.mount(view)
                 added += 1
@@ -406,7 +325,7 @@ class MessageList(VerticalScroll):
         for entry in entries:
             block = self._blocks.get(entry.info.id)
             if block is None:
-                block = MessageBlock(entry, id=_safe_id("msg-", entry.info.id))
+                block = MessageBlock(entry, id=safe_id("msg-", entry.info.id))
                 self._blocks[entry.info.id] = block
                 if previous is None:
                     self.mount(block, before=0) if self.children else self.mount(block)

@@ -10,7 +10,7 @@ from typing import Any
 from ...api.messages import PartBase, TextPart
 from ...text import neutralise
 from .markdown_lines import COMPONENTS, MarkdownLines, markdown_css
-from .message_view import PartView, cut_note, shown_text
+from .parts import PartView, cut_note, shown_text
 
 __all__ = ["TextPartView"]
 
