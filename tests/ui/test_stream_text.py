@@ -5,9 +5,6 @@ when the user scrolls up."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from textual.widgets import Collapsible
 
 from hoody_tui.ui.messages import StoreChanged
@@ -18,15 +15,7 @@ from hoody_tui.ui.widgets.text_part import TextPartView
 
 from .scenario import ev, workspace_events
 from .test_navigation import make_app
-
-
-async def until(pilot, condition: Callable[[], object], what: str) -> None:
-    try:
-        async with asyncio.timeout(10):
-            while not condition():
-                await pilot.pause(0.02)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting until {what}") from None
+from .test_untrusted import settle as until
 
 
 def _message(mid: str, created: int) -> object:
