@@ -37,6 +37,7 @@ from ..store.state import WorkspaceStore
 from ..text import markup_literal, neutralise, one_line, shorten
 from . import messages as M
 from .alerts import Alerts
+from .compositor import DashboardScreen
 from .help import help_rows
 from .pacing import Pacer
 from .screens.help import HelpScreen
@@ -143,6 +144,9 @@ class HoodyApp(App[int]):
         return self.inbox.primary.service.ledger
 
     # --- layout --------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         # The main screen's widgets are kept by reference: App.query_one looks at the

@@ -1,0 +1,74 @@
+"""The main screen's compositor: an update renders only the widgets it touches.
+
+Textual's compositor answers a partial update (some rows of a table, a counter in the
+status bar) by rendering every widget that overlaps the bounding box of all the dirty
+regions. A counter on the top line and a row in the middle make that box the whole
+screen: the footer, the scroll bar, the title and every other status field were drawn
+again on each paced frame, then thrown away (profile at 2,000 events/s over 50
+sessions: 15 widgets and 3.5 ms a frame, of which ~1 ms for widgets nothing changed
+in). Here a widget is drawn only when it overlaps a dirty region itself.
+
+Why it is the same picture: the terminal is written only along the dirty spans, and
+every cell of a span lies in some dirty region; the front-most widget covering such a
+cell overlaps that region, so it is drawn, as before. A widget overlapping no dirty
+region would only fill cells that are not written (Textual skips them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.strip import Strip
+
+__all__ = ["TouchedOnlyCompositor", "DashboardScreen"]
+
+
+class TouchedOnlyCompositor(Compositor):
+    _touched: list[Region] | None = None
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        update_regions = self._dirty_regions.copy()
+        self._dirty_regions.clear()
+        if not update_regions:
+            return None
+        crop = Region.from_union(list(update_regions)).intersection(self.size.region)
+        spans = list(self._regions_to_spans(update_regions))
+        is_rendered_line = {y for y, _, _ in spans}.__contains__
+        self._touched = list(update_regions)
+        try:
+            chops = self._render_chops(crop, is_rendered_line)
+        finally:
+            self._touched = None
+        chop_ends = [cut_set[1:] for cut_set in self.cuts]
+        return ChopsUpdate(chops, spans, chop_ends)
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        touched = self._touched
+        if touched is None or crop is None:
+            yield from super()._get_renders(crop)
+            return
+        intersection = Region.intersection
+        contains_region = Region.contains_region
+        for widget, (region, clip) in self.visible_widgets.items():
+            if not crop.overlaps(clip):
+                continue
+            shown = intersection(region, clip)
+            if not any(shown.overlaps(dirty) for dirty in touched):
+                continue
+            if contains_region(clip, region):
+                yield region, clip, widget.render_lines(Region(0, 0, region.width, region.height))
+            else:
+                x, y, width, height = shown
+                if width and height:
+                    yield region, clip, widget.render_lines(Region(x - region.x, y - region.y, width, height))
+
+
+class DashboardScreen(Screen[None]):
+    """The app's default screen, with the compositor above."""
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._compositor = TouchedOnlyCompositor()

@@ -1,0 +1,111 @@
+"""The main screen's compositor writes exactly what Textual's would, for any dirty regions,
+while drawing only the widgets those regions touch."""
+
+from __future__ import annotations
+
+import random
+
+from textual._compositor import Compositor
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from hoody_tui.ui.compositor import DashboardScreen, TouchedOnlyCompositor
+
+
+class Board(App[None]):
+    CSS = """
+    #top { height: 1; }
+    #top Static { width: auto; padding: 0 1; }
+    #side { dock: right; width: 12; }
+    DataTable { height: 1fr; }
+    """
+
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            for i in range(4):
+                yield Static(f"label {i}", id=f"l{i}")
+        yield Static("side\npanel\n" * 6, id="side")
+        yield DataTable(id="table")
+        yield Static("the footer line", id="foot")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("status", "title", "count")
+        for i in range(40):
+            table.add_row("● busy" if i % 3 else "○ idle", f"Session {i}", str(i * 7))
+
+
+def _written(compositor: Compositor, partial) -> str:
+    update = partial(compositor)
+    return "" if update is None else update.render_segments(compositor_console())
+
+
+def compositor_console():
+    from rich.console import Console
+
+    return Console(width=80, height=24, color_system="truecolor", force_terminal=True, legacy_windows=False)
+
+
+async def test_any_dirty_regions_write_the_same_as_textuals_compositor() -> None:
+    app = Board()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        compositor = screen._compositor
+        assert isinstance(compositor, TouchedOnlyCompositor)
+        rng = random.Random(20)
+        widgets = list(compositor.visible_widgets)
+        checked = 0
+        for _ in range(200):
+            regions: set[Region] = set()
+            for _ in range(rng.randint(1, 5)):
+                if rng.random() < 0.5:  # a widget's own line(s), as a refresh marks them
+                    widget = rng.choice(widgets)
+                    region, _ = compositor.visible_widgets[widget]
+                    y = region.y + rng.randrange(max(1, region.height))
+                    regions.add(Region(region.x, y, region.width, 1))
+                else:  # anything
+                    x, y = rng.randrange(80), rng.randrange(24)
+                    regions.add(Region(x, y, rng.randint(1, 80 - x), rng.randint(1, 24 - y)))
+            compositor._dirty_regions = set(regions)
+            theirs = _written(compositor, Compositor.render_partial_update)
+            compositor._dirty_regions = set(regions)
+            ours = _written(compositor, TouchedOnlyCompositor.render_partial_update)
+            assert ours == theirs, regions
+            checked += bool(theirs)
+        assert checked == 200
+
+
+async def test_a_label_and_the_footer_changed_draw_only_what_overlaps_them() -> None:
+    app = Board()
+    drawn: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        regions = {compositor.visible_widgets[app.query_one(f"#{name}")][0] for name in ("l2", "foot")}
+        original = Widget.render_lines
+
+        def counting(self: Widget, crop: Region):
+            drawn.append(self.id or type(self).__name__)
+            return original(self, crop)
+
+        Widget.render_lines = counting  # type: ignore[method-assign]
+        try:
+            compositor._dirty_regions = set(regions)
+            Compositor.render_partial_update(compositor)
+            theirs, drawn[:] = list(drawn), []
+            compositor._dirty_regions = set(regions)
+            compositor.render_partial_update()
+        finally:
+            Widget.render_lines = original  # type: ignore[method-assign]
+    # The bounding box of the two is the whole screen: Textual's compositor draws the
+    # table, its scroll bar, the side panel and every label; ours the two and what holds them.
+    assert {"table", "side", "l0", "l1", "l3"} <= set(theirs)
+    assert sorted(drawn) == sorted(["l2", "top", "foot", "_default"])
