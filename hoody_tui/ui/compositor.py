@@ -52,12 +52,17 @@ class TouchedOnlyCompositor(Compositor):
             return
         intersection = Region.intersection
         contains_region = Region.contains_region
+        drawn: list[Region] = []  # what the widgets in front show, front first
         for widget, (region, clip) in self.visible_widgets.items():
             if not crop.overlaps(clip):
                 continue
             shown = intersection(region, clip)
-            if not any(shown.overlaps(dirty) for dirty in touched):
+            pieces = [intersection(shown, dirty) for dirty in touched if shown.overlaps(dirty)]
+            if not pieces:
                 continue
+            drawn.append(shown)
+            if all(any(contains_region(front, piece) for front in drawn[:-1]) for piece in pieces):
+                continue  # hidden where it is dirty by a widget in front (a container behind its children)
             if contains_region(clip, region):
                 yield region, clip, widget.render_lines(Region(0, 0, region.width, region.height))
             else:
