@@ -50,14 +50,6 @@ Parser = Callable[..., Any]
 HEARTBEAT_TYPES = frozenset({"server.heartbeat", "heartbeat"})
 _RAW_PREVIEW = 200
 FRAMES_PER_STEP = 32
-LINGER = 0.016
-"""After a small read, wait this long before the next: what arrives meanwhile is read (and
-framed, parsed, handed on) in one go. An answer streaming at 100 updates a second came
-in ~200 reads a second, each through httpx, httpcore, h11 and anyio (a fifth of the app's
-CPU while watching it); the wait adds at most one 60 Hz frame before an event is applied,
-and the screen shows changes once per paced update (25 a second) anyway."""
-LINGER_BELOW = 16384
-"""A read this long or longer goes on at once: the server has a backlog, keep up with it."""
 """Frames parsed in one step (one list): a 64 KB read holds ~150 of a firehose's frames, and
 parsing them all at once held the loop for several ms; the pump gives the loop back every 2 ms."""
 
@@ -109,7 +101,6 @@ class SseStream:
         backoff: Backoff | None = None,
         max_attempts: int | None = None,
         description: str = "event stream",
-        linger: float = LINGER,
     ) -> None:
         self._client = client
         self._path = path
@@ -122,7 +113,6 @@ class SseStream:
         self.backoff = backoff or Backoff()
         self.max_attempts = max_attempts
         self.description = description
-        self.linger = linger
         self.stats = StreamStats()
         self.finished = False
 
@@ -266,7 +256,6 @@ class SseStream:
         # turn the first field name into "\ufeffdata" and lose the first event.
         response.encoding = "utf-8-sig"
         reader = FrameReader()
-        linger = self.linger
         async for text in response.aiter_text():
             frames = reader.feed(text)
             for start in range(0, len(frames), FRAMES_PER_STEP):
@@ -275,8 +264,6 @@ class SseStream:
                     yield items
                 if self.finished:
                     return
-            if linger and len(text) < LINGER_BELOW:
-                await asyncio.sleep(linger)
         frames = reader.feed("", end=True)
         for start in range(0, len(frames), FRAMES_PER_STEP):
             items = self._items(frames[start:start + FRAMES_PER_STEP])

@@ -308,7 +308,6 @@ def _client(chunks: list[bytes]) -> HoodyClient:
 async def _read(chunks: list[bytes], batched: bool) -> tuple[list[StreamItem], list[int], tuple[int, int, int]]:
     async with _client(chunks) as client:
         stream = client.events(reconnect=False)
-        stream.linger = 0  # the chunks are all there: no wait after a small read
         items: list[StreamItem] = []
         sizes: list[int] = []
         if batched:
@@ -360,34 +359,3 @@ def test_a_consumer_that_stops_part_way_through_a_chunk_counts_only_what_it_was_
 def test_decimal_and_enum_values_are_in_the_epoch_strategy():  # guards the strategy's reach
     assert outcome(_NEW.validate_python, Decimal("1732960000000")) == outcome(parse_epoch_ms, Decimal("1732960000000"))
     assert outcome(_NEW.validate_python, _Millis.NOW) == ("read", (int, "1732960000000"))
-
-
-def test_a_small_read_waits_before_the_next_and_a_backlog_does_not(monkeypatch):
-    """After a read shorter than LINGER_BELOW the reader waits ``linger`` before reading
-    again (what arrives meanwhile is read in one go); a long read, a server's backlog, is
-    followed at once. The items are the same either way."""
-    from hoody_tui.events import sse
-
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        await real_sleep(0)
-
-    monkeypatch.setattr(sse.asyncio, "sleep", sleep)
-    small = _sse_body(REFSERVER[:3]).encode()
-    big = _sse_body(REFSERVER * (sse.LINGER_BELOW // len(_sse_body(REFSERVER)) + 1)).encode()
-    assert len(small) < sse.LINGER_BELOW <= len(big)
-    items = asyncio.run(_read_lingering([small, big, small]))
-    assert waits == [sse.LINGER, sse.LINGER]  # after each small read, none after the big one
-    monkeypatch.setattr(sse.asyncio, "sleep", real_sleep)
-    unhurried, _, _ = asyncio.run(_read([small, big, small], batched=False))
-    assert items == unhurried and items
-
-
-async def _read_lingering(chunks: list[bytes]) -> list[StreamItem]:
-    async with _client(chunks) as client:
-        stream = client.events(reconnect=False)
-        assert stream.linger > 0  # as the app reads it
-        return [item async for item in stream]

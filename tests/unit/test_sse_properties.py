@@ -272,9 +272,7 @@ def read_in_memory(chunks: list[bytes]) -> Run:
 
     async def main() -> Run:
         client = HoodyClient("http://127.0.0.1:9", "w")
-        # No wait after a small read (``linger``): every chunk is already there, and the
-        # reads over HTTP above keep it (the same items either way).
-        stream = SseStream(client, None, parse_event, description="in-memory stream", linger=0)  # type: ignore[arg-type]
+        stream = SseStream(client, None, parse_event, description="in-memory stream")  # type: ignore[arg-type]
         response = httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=_Chunks(chunks))
 
         async def source():
