@@ -156,7 +156,7 @@ class HoodyApp(App[int]):
         self.status_bar = StatusBar(self.options.server_label or backend.server, backend.scope, clock=self.clock,
                                     insecure=self.options.insecure, credential=backend.capabilities.credential,
                                     show_jobs=inbox.any(lambda caps: caps.jobs),
-                                    sources=inbox.sources if inbox.several else ())
+                                    sources=inbox.sources if inbox.several else (), ticks=False)
         self.switcher = ContentSwitcher(initial="sessions", id="views")
         self.sessions_view = SessionsView(inbox, clock=self.clock, id="sessions")
         self.stream_view = StreamView(inbox, id="stream")
@@ -284,6 +284,7 @@ class HoodyApp(App[int]):
                 or not self.sessions_view.is_attached)
 
     def _tick_views(self) -> None:
+        self.status_bar.tick()  # the clock goes with the relative times: one frame a second
         view = self.view(self.current_view)
         if isinstance(view, TableView) and not self._shutting_down():
             view.refresh_times()

@@ -65,8 +65,12 @@ class StatusBar(Horizontal):
     """Malformed frames skipped and reconnects, so far."""
 
     def __init__(self, server_label: str, workspace: str, *, clock: Callable[[], float] = _time.time, insecure: bool = False,
-                 credential: str = "token", show_jobs: bool = True, sources: Sequence[Source] = ()) -> None:
+                 credential: str = "token", show_jobs: bool = True, sources: Sequence[Source] = (),
+                 ticks: bool = True) -> None:
         super().__init__(id="status-bar")
+        self._ticks = ticks
+        """False: the app calls tick() each second (with its other once-a-second updates, so
+        they are painted in one frame instead of one frame each)."""
         self.sources = tuple(sources)
         """Several sources: each one's connection is shown (else the one connection's)."""
         self._source_retry: dict[int, tuple[ConnectionState, float]] = {}
@@ -165,10 +169,12 @@ class StatusBar(Horizontal):
         self.query_one("#sb-trouble").display = False
         self._show_connection()
         self._show_counts()
-        self._tick()
-        self.set_interval(1.0, self._tick)
+        self.tick()
+        if self._ticks:
+            self.set_interval(1.0, self.tick)
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """The clock, and a reconnect's countdown."""
         # The labels are there from on_mount on (is_mounted is not set yet at that point).
         if self._composed and not self._closing:
             self._set("sb-clock", _time.strftime("%H:%M:%S", _time.localtime(self._clock())))
