@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import aclosing, contextmanager
 from typing import Any
 
@@ -600,9 +601,13 @@ def measure_soak(switches: int, minutes: float, warmup: float) -> dict:
 
 # --- i. CPU: hoody-tui on a real terminal (issue 20) ---------------------------------------------
 
-def _cpu_run(url: str, workspace: str, window: float, *, ready: bytes, stream: bool = False) -> float:
+def _cpu_run(url: str, workspace: str, window: float, *, ready: bytes, stream: bool = False,
+             latest: Callable[[], bytes] | None = None) -> float:
     """The share of one core hoody-tui uses over ``window`` seconds on a 120x36 pseudo-
-    terminal, after ``ready`` is on screen and 3 s more (start-up is not counted)."""
+    terminal, after ``ready`` is on screen and 3 s more (start-up is not counted).
+    ``latest``: what was last sent when the window ended, which must then be on screen
+    within 5 s. An app that falls behind its events uses less CPU for it: a figure from
+    one that did not keep up would be a false one."""
     from .terminal import TerminalApp
 
     app = TerminalApp(["--url", url, "--workspace", workspace, "--backend", "hoody", "--no-bell",
@@ -612,7 +617,12 @@ def _cpu_run(url: str, workspace: str, window: float, *, ready: bytes, stream: b
         if stream:
             app.press(b"\r")  # the first session's stream
         time.sleep(3.0)
-        return app.cpu_share(window) * 100
+        share = app.cpu_share(window) * 100
+        if latest is not None:
+            needle = latest()
+            app.wait_for(lambda: app.saw(needle), timeout=5.0,
+                         what=f"{needle.decode()!r} on screen: the app fell behind the events it was sent")
+        return share
     finally:
         app.stop()
 
@@ -650,11 +660,13 @@ STREAM_WORDS = ("The", "failing", "assertion", "comes", "from", "the", "session"
 def _cpu_stream(window: float, rate: float = 100.0) -> float:
     """One session whose answer streams at ``rate`` updates a second, as an agent types
     it: the text part grows by a word or two each time (a new paragraph every 40 words,
-    a new part past 3,000 characters), the stream view open on it."""
+    ending with the count of words so far, a new part past 3,000 characters), the stream
+    view open on it. The last count typed must be on screen soon after the window."""
     import threading
 
     server = start_in_thread(scenario="none")
     stop = threading.Event()
+    typed = [0]
     try:
         sid = server.call(server.state.create_session, "Streaming answer")["id"]
 
@@ -664,18 +676,21 @@ def _cpu_stream(window: float, rate: float = 100.0) -> float:
             next_at = time.monotonic()
             while not stop.is_set():
                 n += 1
-                word = STREAM_WORDS[n % len(STREAM_WORDS)] + (".\n\n" if n % 40 == 0 else " ")
+                word = STREAM_WORDS[n % len(STREAM_WORDS)] + (f" {n}.\n\n" if n % 40 == 0 else " ")
                 if part is None or len(text) > 3000:
                     text = ""
                     part = server.call(server.state.add_part, msg, {"type": "text", "text": ""})["id"]
                 text += word
                 server.call(server.state.add_part, msg, {"id": part, "type": "text", "text": text}, word)
+                if n % 40 == 0:
+                    typed[0] = n
                 next_at += 1 / rate
                 time.sleep(max(0.0, next_at - time.monotonic()))
 
         typist = threading.Thread(target=type_it, daemon=True)
         typist.start()
-        return _cpu_run(server.url, server.workspace, window, ready=b"Streaming answer", stream=True)
+        return _cpu_run(server.url, server.workspace, window, ready=b"Streaming answer", stream=True,
+                        latest=lambda: f" {typed[0]}.".encode())
     finally:
         stop.set()
         server.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from benchmarks import core
 from benchmarks.rss_probe import run as rss_run
 
@@ -68,6 +70,21 @@ def test_the_app_on_a_real_terminal_shows_its_sessions_and_its_cpu_is_read():
     finally:
         server.stop()
     assert isinstance(share, float) and math.isfinite(share) and share >= 0
+
+
+def test_the_stream_figure_is_read_only_from_an_app_that_kept_up():
+    """The stream CPU figure: the app opens the streaming session, its CPU is read, and
+    the last count typed is then on its screen (an app that fell behind would fail here,
+    not report a low figure); the same check fails for a count never typed."""
+    share = core._cpu_stream(1.0, rate=50.0)
+    assert math.isfinite(share) and share > 0
+    server = core.start_in_thread(scenario="none")
+    try:
+        server.call(server.state.create_session, "Terminal smoke")
+        with pytest.raises(RuntimeError, match="fell behind"):
+            core._cpu_run(server.url, server.workspace, 0.2, ready=b"Terminal smoke", latest=lambda: b" 424242.")
+    finally:
+        server.stop()
 
 
 def test_a_huge_message_is_opened_and_its_stall_read():
