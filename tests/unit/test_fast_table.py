@@ -63,6 +63,25 @@ async def test_fast_path_paints_the_same_segments_as_datatable() -> None:
         assert fast == plain
         assert any("plain word" in text for line in fast for text, _ in line)
 
+async def _paint_narrow(cls: type[DataTable], scroll_x: int, hover_row: int) -> list[list[tuple[str, object]]]:
+    app = Pair(cls)
+    async with app.run_test(size=(24, 12)) as pilot:  # narrower than the columns: scrolled sideways
+        table = app.query_one(cls)
+        table.move_cursor(row=1)
+        table.hover_coordinate = table.hover_coordinate._replace(row=hover_row)
+        table.scroll_to(x=scroll_x, animate=False, immediate=True)
+        await pilot.pause()
+        assert table.scroll_offset.x == scroll_x
+        return _lines(table)
+
+
+async def test_fast_path_paints_the_same_segments_as_datatable_scrolled_sideways_and_hovered() -> None:
+    for scroll_x, hover_row in ((0, 3), (5, 0), (13, 1)):
+        plain = await _paint_narrow(DataTable, scroll_x, hover_row)
+        fast = await _paint_narrow(FastTable, scroll_x, hover_row)
+        assert fast == plain, (scroll_x, hover_row)
+
+
 async def test_a_cut_cell_ends_in_an_ellipsis_within_its_width() -> None:
     app = Pair(FastTable)
     async with app.run_test(size=(80, 20)) as pilot:

@@ -26,9 +26,9 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._segment_tools import line_crop
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -73,7 +73,6 @@ class FastTable(DataTable[Any]):
         self._row_render_cache = _NoCache()  # type: ignore[assignment]
         self._line_cache = _NoCache()  # type: ignore[assignment]
         self._cells_cache: LRUCache[tuple[Any, ...], Any] = LRUCache(2000)
-        self._rows_cache: LRUCache[tuple[Any, ...], Any] = LRUCache(300)
         self._lines_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(300)
         self._row_versions: dict[RowKey, int] = {}
         self._cell_versions: dict[RowKey, dict[ColumnKey, int]] = {}
@@ -135,76 +134,71 @@ class FastTable(DataTable[Any]):
     def _version(self, row_key: RowKey) -> int:
         return self._row_versions.get(row_key, 0)
 
-    def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate,
-                            hover_location: Coordinate) -> Any:
-        key = (row_key, self._version(row_key), line_no, base_style, cursor_location, hover_location,
-               self.cursor_type, self.show_cursor, self._show_hover_cursor, self._update_count,
-               self._pseudo_class_state)
-        cached = self._rows_cache.get(key)
-        if cached is None:
-            cached = self._lean_row(row_key, line_no, base_style, cursor_location, hover_location)
-            if cached is None:
-                cached = super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-            self._rows_cache[key] = cached
-        return cached
-
-    def _lean_row(self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate,
-                  hover_location: Coordinate) -> Any:
-        """DataTable's row, for our plain rows (one line, no labels, no fixed columns or
-        rows, no stripes, a row cursor), without its per-row style lookups: those walked
-        the DOM (background colours, component styles) for every row drawn, a third of the
-        cost of a row. ``None`` for anything else (DataTable draws it)."""
-        row_index = self._row_locations.get(row_key)
-        if (row_index is None or line_no or self.fixed_columns or self.fixed_rows or self.zebra_stripes
-                or (self._labelled_row_exists and self.show_row_labels) or self.cursor_type != "row"):
-            return None
-        should_highlight = self._should_highlight
-        cursor_type = self.cursor_type
-        columns = self.ordered_columns
-        widths = [column.get_render_width(self) for column in columns]
-        versions = self._cell_versions.get(row_key, {})
-        row = self.rows.get(row_key)
-        data = self._data.get(row_key)
-        if row is None or data is None or row.height != 1:
-            return None
-        common = (base_style, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
-        scrollable_row = []
-        # A row cursor: every cell of the row is highlighted, or none.
-        cursor = cursor_location.row == row_index
-        hover = hover_location.row == row_index
-        for column_index, column in enumerate(columns):
-            column_key = column.key
-            lines = self._cells_cache.get((row_key, versions.get(column_key, 0), column_key, cursor, hover, common))
-            if lines is None:
-                lines = self._render_cell(row_index, column_index, base_style, widths[column_index], cursor=cursor,
-                                          hover=hover)
-            scrollable_row.append(lines[0])
-        remaining = max(0, self.size.width - sum(widths))
-        extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, should_highlight(hover_location, Coordinate(row_index, 0), cursor_type),
-            row_index == cursor_location.row, self.show_cursor, self._show_hover_cursor, False, False,
-        )
-        extend = base_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        scrollable_row.append([Segment(" " * remaining, extend)])
-        return [], scrollable_row
+    def _plain(self) -> bool:
+        """Our plain table: one-line rows, no labels, no fixed columns or rows, no stripes,
+        a row cursor. Its lines are built directly (``_lean_line``); anything else is
+        drawn by DataTable."""
+        return not (self.fixed_columns or self.fixed_rows or self.zebra_stripes or self.cursor_type != "row"
+                    or (self._labelled_row_exists and self.show_row_labels))
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         try:
-            row_key, _ = self._get_offsets(y)
+            row_key, line_no = self._get_offsets(y)
         except LookupError:
             return super()._render_line(y, x1, x2, base_style)
-        key = (y, row_key, self._version(row_key), x1, x2, self.size.width, self.cursor_coordinate,
-               self.hover_coordinate, base_style, self.cursor_type, self._show_hover_cursor, self._update_count,
+        cursor, hover = self.cursor_coordinate, self.hover_coordinate
+        key = (y, row_key, self._version(row_key), x1, x2, self.size.width, cursor, hover, base_style,
+               self.cursor_type, self.show_cursor, self._show_hover_cursor, self._update_count,
                self._pseudo_class_state)
         cached = self._lines_cache.get(key)
         if cached is None:
-            cached = super()._render_line(y, x1, x2, base_style)
+            cached = None if line_no else self._lean_line(row_key, x1, x2, base_style, cursor.row, hover.row)
+            if cached is None:
+                cached = super()._render_line(y, x1, x2, base_style)
             self._lines_cache[key] = cached
         return cached
 
+    def _lean_line(self, row_key: RowKey, x1: int, x2: int, base_style: Style, cursor_row: int,
+                   hover_row: int) -> Strip | None:
+        """What DataTable's ``_render_line`` makes of one of our plain rows (``_plain``),
+        built from the cells' cached segments; ``None`` for anything else. DataTable looked
+        up the same reactives, styles and column widths for each cell of each row drawn:
+        ~350 us a changed row, most of a paced frame's table work at 2,000 events/s, and
+        every row again after a row is added or removed (all line keys change)."""
+        row_index = self._row_locations.get(row_key)
+        row = self.rows.get(row_key)
+        if row_index is None or row is None or row.height != 1 or row_key not in self._data or not self._plain():
+            return None
+        cursor = cursor_row == row_index
+        hover = hover_row == row_index
+        common = (base_style, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        versions = self._cell_versions.get(row_key, {})
+        cells = self._cells_cache
+        pad = 2 * self.cell_padding
+        segments: list[Segment] = []
+        used = 0
+        for column_index, column in enumerate(self.ordered_columns):
+            width = pad + (column.content_width if column.auto_width else column.width)  # its get_render_width
+            used += width
+            column_key = column.key
+            lines = cells.get((row_key, versions.get(column_key, 0), column_key, cursor, hover, common))
+            if lines is None:
+                lines = self._render_cell(row_index, column_index, base_style, width, cursor=cursor, hover=hover)
+            segments.extend(lines[0])
+        width = self.size.width
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
+        extend = base_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        segments.append(Segment(" " * max(0, width - used), extend))
+        total = max(width, used)
+        if x1 <= 0 and x2 >= total:  # nothing to crop: the cells' widths are known, not measured again
+            strip = Strip(segments, total)
+        else:
+            strip = Strip(line_crop(segments, x1, x2, width))
+        return strip.adjust_cell_length(width, base_style).simplify()
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
-        self._rows_cache.clear()
         self._lines_cache.clear()
         self._cells_cache.clear()
 
