@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from hoody_tui.ui.widgets.fast_table import FastTable
@@ -107,3 +108,20 @@ async def test_a_str_cell_is_shown_as_text_not_read_as_markup() -> None:
         text = ["".join(s.text for s in fast.render_line(y)) for y in range(fast.size.height)]
         assert any("[/]" in line for line in text)
         assert any("[b]x[/b]" in line for line in text)
+
+
+async def test_a_changed_row_repaints_the_row_in_view_and_not_the_scroll_bar() -> None:
+    app = Pair(FastTable)
+    async with app.run_test(size=(24, 5)) as pilot:  # rows below the fold, columns past the edge: both bars
+        table = app.query_one(FastTable)
+        await pilot.pause()
+        assert table.show_vertical_scrollbar and table.show_horizontal_scrollbar
+        view = table.scrollable_content_region
+        for scroll_x in (0, 6):
+            table.scroll_to(x=scroll_x, animate=False, immediate=True)
+            await pilot.pause()
+            region = table._get_row_region(1)
+            # From the first column in view to the last, under the header: no further (the
+            # vertical bar beside it is not drawn again for a changed row).
+            assert region == Region(scroll_x, 1 + table.header_height, view.width, 1)
+            assert view.width < table.size.width

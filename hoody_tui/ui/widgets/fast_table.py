@@ -107,7 +107,9 @@ class FastTable(DataTable[Any]):
                 or len(self._y_offsets) != self.row_count):
             return super()._get_row_region(row_index)
         y = row_index + (self.header_height if self.show_header else 0)
-        return Region(0, y, max(self.size.width, self.virtual_size.width), 1)
+        # The part of the row in view: DataTable's spans the virtual width, under the
+        # scroll bar too, which was then drawn again with every changed row.
+        return Region(self.scroll_offset.x, y, self.scrollable_content_region.width, 1)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The base style is the same for every line of one pass; DataTable looks it up (a
