@@ -125,3 +125,29 @@ async def test_a_changed_row_repaints_the_row_in_view_and_not_the_scroll_bar() -
             # vertical bar beside it is not drawn again for a changed row).
             assert region == Region(scroll_x, 1 + table.header_height, view.width, 1)
             assert view.width < table.size.width
+
+
+async def test_updates_in_a_held_block_refresh_their_rows_once_together() -> None:
+    app = Pair(FastTable)
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(FastTable)
+        await pilot.pause()
+        calls: list[tuple[Region, ...]] = []
+        original = table.refresh
+
+        def refresh(*regions: Region, **kwargs):
+            calls.append(regions)
+            return original(*regions, **kwargs)
+
+        table.refresh = refresh  # type: ignore[method-assign]
+        with table.refreshes_held():
+            table.update_cell("0", "c1", "changed")
+            table.update_cell("3", "c1", "changed too")
+            table.update_cell("3", "c2", 99)
+            assert calls == []  # held
+        assert len(calls) == 1
+        assert sorted(calls[0]) == sorted([table._get_row_region(0), table._get_row_region(3)])
+        table.update_cell("1", "c1", "alone")  # not held: at once
+        assert calls[1:] == [(table._get_row_region(1),)]
+        await pilot.pause()
+        assert "changed t… " in "".join(s.text for s in table.render_line(1 + 3))  # (cut to its column)

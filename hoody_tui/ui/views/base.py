@@ -6,6 +6,7 @@ A view reads every source of the inbox; a row's key is the inbox's key of its it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -442,11 +443,12 @@ class TableView(Vertical):
         keys = self._keys
         stale = self._stale
         window = self._window(table)
-        for index in range(window.start, min(window.stop, len(keys))):
-            key = keys[index]
-            if key in stale:
-                stale.discard(key)
-                self._write(table, key, self._project(self.row_cells(key)))
+        with held(table):
+            for index in range(window.start, min(window.stop, len(keys))):
+                key = keys[index]
+                if key in stale:
+                    stale.discard(key)
+                    self._write(table, key, self._project(self.row_cells(key)))
 
     # --- filter --------------------------------------------------------------------------
 
@@ -457,6 +459,11 @@ class TableView(Vertical):
         message.stop()
         self.filter_text = message.value
         self.refresh_rows(None)
+
+
+def held(table: DataTable[Any]) -> AbstractContextManager[None]:
+    """The table's row refreshes held until the end of the block (one refresh for all)."""
+    return table.refreshes_held() if isinstance(table, FastTable) else nullcontext()
 
 
 def _differs(a: Any, b: Any) -> bool:

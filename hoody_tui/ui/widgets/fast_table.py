@@ -21,6 +21,8 @@ into the line caches' keys, and only the changed row's region is refreshed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.segment import Segment
@@ -98,7 +100,39 @@ class FastTable(DataTable[Any]):
         row_index = self._row_locations.get(row_key)
         assert row_index is not None  # the row exists (checked above)
         self._row_renderable_cache.discard((self._update_count, row_index))
-        self.refresh_row(row_index)
+        if self._held is not None:
+            self._held.add(row_index)
+        else:
+            self.refresh_row(row_index)
+
+    _held: set[int] | None = None
+
+    @contextmanager
+    def refreshes_held(self) -> Iterator[None]:
+        """Rows whose cells are updated inside are refreshed together at the end: one
+        refresh of the widget for the rows of a paced update, instead of a refresh (each
+        working out the row's region, the window and the scroll offset again) per cell."""
+        if self._held is not None:
+            yield
+            return
+        self._held = set()
+        try:
+            yield
+        finally:
+            rows, self._held = self._held, None
+            if rows:
+                self._refresh_rows(rows)
+
+    def _refresh_rows(self, rows: set[int]) -> None:
+        window = self.window_region
+        back = -self.scroll_offset
+        regions = []
+        for row_index in rows:
+            region = self._get_row_region(row_index)
+            if window.overlaps(region):  # as DataTable's _refresh_region
+                regions.append(region.translate(back))
+        if regions:
+            self.refresh(*regions)
 
     def _get_row_region(self, row_index: int) -> Region:
         # DataTable sums the heights of every row above (and the widths of every column)
