@@ -108,6 +108,13 @@ class GateDetail(VerticalScroll):
             line.display = False
             yield line
         yield Static("", id="gate-body")
+        # The session's rules come from the server after the gate is shown: a section of
+        # their own, so their arrival redraws them alone, and lays the screen out again
+        # only when they take another number of lines (a layout of the gates view with
+        # its pane was 20-45 ms of CPU, which a key pressed then waited behind).
+        for section in (Static("", id="gate-rules"), Static("", id="gate-foot")):
+            section.display = False
+            yield section
 
     plain = ""
 
@@ -129,6 +136,8 @@ class GateDetail(VerticalScroll):
             return
         self._state_text = None
         self._body_plain = text
+        self._show_rules(None)
+        self._show_foot([])
         self._head_and_state([], None)
         self.query_one("#gate-body", Static).update(safe_text(text))
 
@@ -152,8 +161,9 @@ class GateDetail(VerticalScroll):
         """``source`` names the server among several (its profile, URL and workspace)."""
         self.gate_id = key or request.id
         self._show_state(state, colors)
-        if self._unchanged(("permission", request, session_title, agent, risk, rules, rules_error, tool_input,
-                            colors, dark, capabilities, source)):
+        self._show_rules(self._rules(request, rules, rules_error, colors) if capabilities.rulesets else None)
+        if self._unchanged(("permission", request, session_title, agent, risk, tool_input, colors, dark,
+                            capabilities, source)):
             return
         head = Text()
         head.append(f"{neutralise(request.permission or 'permission')}", style="bold")
@@ -186,23 +196,59 @@ class GateDetail(VerticalScroll):
         else:
             parts.append(Text("\n\"always\" would persist", style="bold"))
         parts.append(Text("\n".join(f"  {neutralise(p)}" for p in request.always) or "  (nothing: always acts like once)"))
-        if capabilities.rulesets:  # the server tells a session's rules
-            parts.append(self._rules(request, rules, rules_error, colors))
+        # (then the session's rules, when the server tells them: a section of their own)
+        foot: list[Text] = []
         if request.tool and request.tool.call_id:
-            parts.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
+            foot.append(Text(f"\ntool call {neutralise(request.tool.call_id)} · o opens it in the stream", style="dim"))
         keys = "y/Enter allow once · a always · n reject" + (" · N reject with a message"
                                                              if capabilities.reject_message else "")
-        parts.append(Text("\n" + keys + " · space marks it for a batch", style="dim"))
-        parts.append(Text(capabilities.reject_note(), style="dim italic"))  # what a reject does there
-        self._show(heads, parts)
+        foot.append(Text("\n" + keys + " · space marks it for a batch", style="dim"))
+        foot.append(Text(capabilities.reject_note(), style="dim italic"))  # what a reject does there
+        self._show(heads, parts, foot)
 
-    def _show(self, heads: list[Text], parts: list[RenderableType]) -> None:
+    def _show(self, heads: list[Text], parts: list[RenderableType], foot: list[Text] | None = None) -> None:
         # Every line is built from neutralised values; this pass also catches what was
         # not (a risk description, a rule's action, an error note from the server).
         body = Group(*(safe_text(p) if isinstance(p, Text) else p for p in parts))
         self._body_plain = "\n".join(p.plain for p in parts if isinstance(p, Text))
+        self._show_foot(foot or [])
         self._head_and_state(heads, self._state_text)
         self.query_one("#gate-body", Static).update(body)
+
+    _rules_text: Text | None = None
+    _foot_plain = ""
+
+    def _show_rules(self, text: Text | None) -> None:
+        """The rules section: redrawn only when it changed, laid out only when it takes
+        another number of lines (``None``: not shown)."""
+        old = self._rules_text
+        if text is None or old is None:
+            if text is old:
+                return
+        elif text.plain == old.plain and text.spans == old.spans and text.style == old.style:
+            return
+        self._rules_text = text
+        section = self.query_one("#gate-rules", Static)
+        if text is None:
+            section.display = False
+            section.update("")
+        else:
+            safe = safe_text(text)
+            width = section.content_region.width or self.content_region.width
+            same_height = (old is not None and section.display and width > 0
+                           and self._lines(old, width) == self._lines(safe, width))
+            section.display = True
+            section.update(safe, layout=not same_height)
+        self._set_plain()
+
+    def _lines(self, text: Text, width: int) -> int:
+        return len(text.wrap(self.app.console, width))
+
+    def _show_foot(self, foot: list[Text]) -> None:
+        section = self.query_one("#gate-foot", Static)
+        self._foot_plain = "\n".join(t.plain for t in foot)
+        section.display = bool(foot)
+        section.update(Group(*(safe_text(t) for t in foot)) if foot else "")
 
     # The gate's decision state has a line of its own, between the head and the body:
     # "sending…" after a key redraws that line, not the body (a command's highlighting,
@@ -239,6 +285,10 @@ class GateDetail(VerticalScroll):
             lines.append(self._state_text.plain)
         if self._body_plain:
             lines.append(self._body_plain)
+        if self._rules_text is not None:
+            lines.append(self._rules_text.plain)
+        if self._foot_plain:
+            lines.append(self._foot_plain)
         self.plain = "\n".join(lines)
 
     @staticmethod
@@ -280,6 +330,7 @@ class GateDetail(VerticalScroll):
                       key: str | None = None, source: str | None = None) -> None:
         self.gate_id = key or question.id
         self._show_state(state, colors)
+        self._show_rules(None)
         if self._unchanged(("question", question, session_title, agent, colors, capabilities, source)):
             return
         head = Text()
