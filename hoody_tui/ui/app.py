@@ -146,7 +146,7 @@ class HoodyApp(App[int]):
     # --- layout --------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        return DashboardScreen(id="_default")
+        return DashboardScreen(id="_default", held=self.inbox.priority.held)
 
     def compose(self) -> ComposeResult:
         # The main screen's widgets are kept by reference: App.query_one looks at the
