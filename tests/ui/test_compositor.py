@@ -125,3 +125,37 @@ async def test_a_label_and_the_footer_changed_draw_only_what_overlaps_them() -> 
     # them is hidden behind them where they changed).
     assert {"table", "side", "l0", "l1", "l3", "top", "_default"} <= set(theirs)
     assert sorted(drawn) == ["foot", "l2"]
+
+
+class Held(App[None]):
+    """The main screen with an input hold the test turns on and off."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = 0.0
+
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default", held=lambda: self.hold)
+
+    def compose(self) -> ComposeResult:
+        yield Static("before", id="line")
+
+
+async def test_while_a_key_is_held_the_screen_waits_to_paint_then_paints() -> None:
+    app = Held()
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        painted: list[str] = []
+        app.hold = 0.01  # a key's hold is on (it would end by itself; here the test ends it)
+        app.query_one("#line", Static).update("after")
+        app.screen.call_after_refresh(painted.append, "painted")
+        for _ in range(5):
+            await pilot.pause(0.02)
+        assert painted == []  # not painted while held, nor the callbacks after a paint
+        app.hold = 0.0
+        for _ in range(100):
+            if painted:
+                break
+            await pilot.pause(0.02)
+        assert painted == ["painted"]
+        assert "after" in app.export_screenshot()
