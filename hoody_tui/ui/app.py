@@ -249,6 +249,8 @@ class HoodyApp(App[int]):
             self.pacer.add(message.batch)
 
     def on_gates_arrived(self, message: M.GatesArrived) -> None:
+        if self._shutting_down():  # (a listing that lands while the app closes: no screen to ask)
+            return
         self.alerts.gates_arrived(message.gates, listed=message.listed, source=self.source(message.source),
                                   watching=self.current_view == "gates" and self.screen is self.screen_stack[0])
 

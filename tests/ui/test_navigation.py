@@ -559,3 +559,19 @@ async def test_a_session_waiting_on_a_gate_comes_first_and_says_how_long():
         ])))
         await pilot.pause()
         assert view._keys == ["s3", "s1", "s2"]
+
+
+async def test_gates_that_arrive_while_the_app_closes_are_let_go_without_an_error():
+    """A listing can land after the screens are gone (the app quitting): its gates are not
+    announced, and nothing raises (before: "No screens on stack", a crash report at exit)."""
+    from hoody_tui.ui.messages import GatesArrived
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        await pilot.press("4")  # watching the gates
+        await pilot.pause()
+        gates = tuple(app.store.gates_in_order())
+        assert gates and app.current_view == "gates"
+    assert not app.screen_stack
+    app.on_gates_arrived(GatesArrived(gates, listed=True))  # as the message pump would, late
