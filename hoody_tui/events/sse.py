@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -86,6 +86,16 @@ class _StreamEnded(Exception):
     """The server closed the stream, or the stream stalled: reconnect."""
 
 
+def _count(stats: StreamStats, items: Sequence[StreamItem]) -> None:
+    """Count what is handed on: malformed frames, and events (not connection states or resyncs)."""
+    for item in items:
+        kind = type(item)
+        if kind is Malformed:
+            stats.malformed += 1
+        elif kind is not ConnectionState and kind is not Resync:
+            stats.events += 1
+
+
 class SseStream:
     def __init__(
         self,
@@ -130,12 +140,7 @@ class SseStream:
         stats = self.stats
         async with aclosing(batches):
             async for batch in batches:
-                for item in batch:
-                    kind = type(item)
-                    if kind is Malformed:
-                        stats.malformed += 1
-                    elif kind is not ConnectionState and kind is not Resync:
-                        stats.events += 1
+                _count(stats, batch)
                 yield batch
 
     async def _delivered(self, batches: AsyncGenerator[list[StreamItem], None]) -> AsyncGenerator[StreamItem, None]:
@@ -145,11 +150,7 @@ class SseStream:
         async with aclosing(batches):
             async for batch in batches:
                 for item in batch:
-                    kind = type(item)
-                    if kind is Malformed:
-                        stats.malformed += 1
-                    elif kind is not ConnectionState and kind is not Resync:
-                        stats.events += 1
+                    _count(stats, (item,))
                     yield item
 
     async def _run_batches(self) -> AsyncGenerator[list[StreamItem], None]:
