@@ -85,8 +85,9 @@ def segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def describe_transport_error(exc: httpx.HTTPError, url: str) -> E.TransportError:
-    """What went wrong on the way to ``url``, in words (never the request's headers)."""
+def describe_transport_error(exc: httpx.HTTPError | OSError | Exception, url: str) -> E.TransportError:
+    """What went wrong on the way to ``url``, in words (never the request's headers): an
+    httpx error, or the OS error of a connection made without httpx."""
     if isinstance(exc, httpx.TimeoutException):
         kind = {
             httpx.ConnectTimeout: "connecting",
@@ -251,6 +252,10 @@ class JsonClient:
         self.get_retries = get_retries
         self.retry_delay = retry_delay
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self.direct_streams = transport is None
+        """Whether an event stream may be read straight off its socket when nothing stands
+        between it and its server (:mod:`hoody_tui.events.direct`); not over a transport of
+        the caller's own (a test's, a proxy's)."""
         self._http = httpx.AsyncClient(
             base_url=root,
             auth=auth,

@@ -1,4 +1,5 @@
-"""A reconnecting Server-Sent Events stream over the shared httpx client.
+"""A reconnecting Server-Sent Events stream over the shared httpx client (read straight off
+its socket when nothing stands between it and its server: :mod:`.direct`).
 
 :class:`SseStream` is an async iterable of :data:`~hoody_tui.events.items.StreamItem`:
 typed events, plus :class:`ConnectionState` changes, :class:`Resync` after every
@@ -28,7 +29,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import httpx
 import orjson
@@ -37,6 +38,7 @@ from ..api import errors as E
 from ..api.events import Event, MalformedEvent
 from ..api.transport import HttpSource, describe_transport_error
 from .backoff import Backoff
+from .direct import ConnectTimeout, DirectProtocolError, DirectResponse, direct_allowed, open_direct
 from .frames import FrameReader
 from .items import ConnectionState, Malformed, Resync, StreamItem
 
@@ -86,6 +88,10 @@ class _StreamEnded(Exception):
     """The server closed the stream, or the stream stalled: reconnect."""
 
 
+class _Compressed(Exception):
+    """The server compressed the stream read directly: read it through httpx instead."""
+
+
 def _count(stats: StreamStats, items: Sequence[StreamItem]) -> None:
     """Count what is handed on: malformed frames, and events (not connection states or resyncs)."""
     for item in items:
@@ -125,6 +131,9 @@ class SseStream:
         self.description = description
         self.stats = StreamStats()
         self.finished = False
+        self._direct = True
+        """Whether the stream may be read straight off its socket (:mod:`.direct`), when
+        its client and URL allow it; False after a server compressed it anyway."""
 
     def __aiter__(self) -> AsyncGenerator[StreamItem, None]:
         return self._delivered(self._run_batches())
@@ -202,20 +211,60 @@ class SseStream:
         last_id = _last_event_id_header(self.stats.last_event_id)
         if last_id:
             headers[b"Last-Event-ID"] = last_id
-        timeout = httpx.Timeout(self.heartbeat_timeout, connect=self._client.connect_timeout)
         path = await self._path()
         url = f"{self._client.base_url}{path}"
+        http = self._client.http
+        try:
+            request = http.build_request("GET", path, headers=headers, timeout=httpx.Timeout(
+                self.heartbeat_timeout, connect=self._client.connect_timeout))
+        except httpx.HTTPError as exc:  # (an invalid URL)
+            raise describe_transport_error(exc, url) from None
+        if self._direct and direct_allowed(self._client, request.url):
+            connection = self._connect_direct(request, url)
+        else:
+            connection = self._connect_httpx(request, url)
+        try:
+            async with aclosing(self._live(connection, reconnected)) as batches:
+                async for batch in batches:
+                    yield batch
+        except _Compressed:
+            # A server that compresses its stream although asked not to: httpx undoes
+            # that, so it reads this stream from now on (this connection included).
+            self._direct = False
+            async with aclosing(self._live(self._connect_httpx(request, url), reconnected)) as batches:
+                async for batch in batches:
+                    yield batch
+
+    async def _live(self, batches: AsyncGenerator[list[StreamItem], None],
+                    reconnected: bool) -> AsyncGenerator[list[StreamItem], None]:
+        """A connection's batches, the first (empty) one saying the stream is open."""
+        first = True
+        async with aclosing(batches):
+            async for batch in batches:
+                if first:  # the response is an open event stream
+                    first = False
+                    self.stats.connects += 1
+                    yield [ConnectionState("live"), Resync(reconnect=reconnected)] if self.resync_on_connect else [
+                        ConnectionState("live")]
+                    if not batch:
+                        continue
+                yield batch
+
+    async def _connect_httpx(self, request: httpx.Request, url: str) -> AsyncGenerator[list[StreamItem], None]:
+        """The stream through httpx: an empty list once the response is an open event
+        stream, then the items."""
         live = False
         try:
-            async with self._client.http.stream("GET", path, headers=headers, timeout=timeout) as response:
+            response = await self._client.http.send(request, stream=True)
+            try:
                 await self._check_response(response)
-                self.stats.connects += 1
                 live = True
-                yield [ConnectionState("live"), Resync(reconnect=reconnected)] if self.resync_on_connect else [
-                    ConnectionState("live")]
+                yield []
                 async with aclosing(self._read_batches(response)) as batches:
                     async for batch in batches:
                         yield batch
+            finally:
+                await response.aclose()
         except httpx.ReadTimeout:
             raise _StreamEnded(f"no data for {self.heartbeat_timeout:g}s, the stream stalled") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
@@ -225,39 +274,78 @@ class SseStream:
         except httpx.HTTPError as exc:
             raise describe_transport_error(exc, url) from None
 
-    async def _check_response(self, response: httpx.Response) -> None:
-        if response.is_success:
+    async def _connect_direct(self, request: httpx.Request, url: str) -> AsyncGenerator[list[StreamItem], None]:
+        """The stream read straight off its socket (:mod:`.direct`), with the same outcomes
+        as through httpx: an empty list once the response is an open event stream, then
+        the items."""
+        idle = self.heartbeat_timeout
+        live = False
+        response: DirectResponse | None = None
+        try:
+            response = await open_direct(self._client.http, request, connect_timeout=self._client.connect_timeout,
+                                         read_timeout=idle)
             content_type = response.headers.get("content-type", "")
-            if "text/event-stream" in content_type:
-                return
-            await response.aread()
+            if not response.is_success or "text/event-stream" not in content_type:
+                self._refuse(response.status, content_type, await response.read(idle))
+            if response.headers.get("content-encoding", "identity").lower() not in ("identity", ""):
+                raise _Compressed()
+            live = True
+            yield []
+            async with aclosing(self._batches_of(response.texts(idle))) as batches:
+                async for batch in batches:
+                    yield batch
+        except ConnectTimeout:
+            raise E.RequestTimeout(f"timed out connecting ({url})") from None
+        except TimeoutError:
+            raise _StreamEnded(f"no data for {idle:g}s, the stream stalled") from None
+        except (DirectProtocolError, OSError) as exc:
+            if live:
+                raise _StreamEnded(f"the connection dropped ({exc or type(exc).__name__})") from None
+            raise describe_transport_error(exc, url) from None
+        finally:
+            if response is not None:
+                response.close()
+
+    async def _check_response(self, response: httpx.Response) -> None:
+        content_type = response.headers.get("content-type", "")
+        if response.is_success and "text/event-stream" in content_type:
+            return
+        await response.aread()
+        self._refuse(response.status_code, content_type, response.content)
+
+    def _refuse(self, status: int, content_type: str, content: bytes) -> NoReturn:
+        """The error a response that is not an open event stream stands for."""
+        if 200 <= status < 300:
             raise E.PayloadError(
                 f"expected an event stream, the server sent {content_type or 'no content type'}",
                 context=self.description,
             )
-        await response.aread()
         try:
-            body: Any = orjson.loads(response.content) if response.content else None
+            body: Any = orjson.loads(content) if content else None
         except orjson.JSONDecodeError:
             body = None
         raise E.error_from_response(
-            response.status_code, body, context=f"opening the {self.description}",
-            fallback_text=None if body else response.text,
+            status, body, context=f"opening the {self.description}",
+            fallback_text=None if body else content.decode("utf-8", "replace"),
         )
 
     def _read(self, response: httpx.Response) -> AsyncGenerator[StreamItem, None]:
         """The items of an open response, one at a time."""
         return self._delivered(self._read_batches(response))
 
-    async def _read_batches(self, response: httpx.Response) -> AsyncGenerator[list[StreamItem], None]:
-        """The items of an open response, a list per chunk read (per FRAMES_PER_STEP frames of
-        it), until a terminal event."""
+    def _read_batches(self, response: httpx.Response) -> AsyncGenerator[list[StreamItem], None]:
+        """The items of an open httpx response, a list per chunk read."""
         # An event stream is UTF-8 whatever the headers say, and a leading byte order
         # mark is not part of the first line (WHATWG); read as plain UTF-8, a BOM would
         # turn the first field name into "\ufeffdata" and lose the first event.
         response.encoding = "utf-8-sig"
+        return self._batches_of(response.aiter_text())
+
+    async def _batches_of(self, texts: AsyncIterator[str]) -> AsyncGenerator[list[StreamItem], None]:
+        """The items of a stream's text, a list per chunk read (per FRAMES_PER_STEP frames of
+        it), until a terminal event."""
         reader = FrameReader()
-        async for text in response.aiter_text():
+        async for text in texts:
             frames = reader.feed(text)
             for start in range(0, len(frames), FRAMES_PER_STEP):
                 items = self._items(frames[start:start + FRAMES_PER_STEP])

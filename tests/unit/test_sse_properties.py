@@ -242,11 +242,14 @@ async def _pump(source, stream: SseStream) -> Run:
     return Run(items, posted, store, stream)
 
 
-def read_over_http(server, chunks: list[bytes], **options) -> Run:
+def read_over_http(server, chunks: list[bytes], *, direct: bool = True, **options) -> Run:
+    """The stream read from ``server`` straight off its socket (the default for a plain
+    ``http`` server), or with ``direct=False`` through httpx (a client given a transport)."""
     path = server.add(chunks)
 
     async def main() -> Run:
-        async with HoodyClient(server.url, "w", api_prefix="/api/v1") as client:
+        transport = None if direct else httpx.AsyncHTTPTransport()
+        async with HoodyClient(server.url, "w", api_prefix="/api/v1", transport=transport) as client:
             async def where() -> str:
                 return path
 
@@ -340,9 +343,10 @@ def check_delivery(run: Run, case: dict) -> None:
 @given(case=streams(), data=st.data())
 def test_valid_frames_arrive_once_in_order_over_http(raw_server, case, data):
     chunks = data.draw(chunked(case["text"].encode("utf-8")))
-    run = read_over_http(raw_server, chunks)
-    check_run(run, over_http=True)
-    check_delivery(run, case)
+    for direct in (True, False):  # read straight off the socket, and through httpx
+        run = read_over_http(raw_server, chunks, direct=direct)
+        check_run(run, over_http=True)
+        check_delivery(run, case)
 
 
 @SETTINGS
@@ -358,7 +362,10 @@ def test_valid_frames_arrive_once_in_order_whatever_the_chunks(case, data):
 @given(junk=st.binary(max_size=400) | soup, data=st.data())
 def test_arbitrary_bytes_never_crash_the_stream_or_the_store(raw_server, junk, data):
     chunks = data.draw(chunked(junk))
-    check_run(read_over_http(raw_server, chunks), over_http=True)
+    direct = read_over_http(raw_server, chunks)
+    check_run(direct, over_http=True)
+    through_httpx = read_over_http(raw_server, chunks, direct=False)
+    assert direct.items == through_httpx.items  # whichever reads the socket, the same items
     check_run(read_in_memory(chunks), over_http=False)
 
 
