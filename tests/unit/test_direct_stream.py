@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import itertools
 
 import httpx
 import pytest
@@ -287,3 +288,32 @@ async def test_a_server_that_compresses_its_stream_anyway_is_read_through_httpx(
     assert outcomes[0] == outcomes[1]
     assert [i for i in outcomes[0] if not isinstance(i, ConnectionState)][1:] == [parse_event(
         {"type": "session.idle", "properties": {"sessionID": "s1"}})] * 3
+
+
+async def test_other_tasks_get_a_turn_between_two_reads_even_when_data_waits():
+    """While bytes stay buffered a read does not wait: the reader still gives the loop a
+    turn after each one (as httpx does), so a key is not kept behind a long run of reads."""
+    body = b"x" * 300_000  # several reads' worth, all sent at once
+    reply = [HEAD + b"content-length: %d\r\n\r\n" % len(body) + body]
+    turns = 0
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    async with TcpServer(reply) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            response = await open_direct(http, http.build_request("GET", "/"), connect_timeout=5, read_timeout=5)
+            await asyncio.sleep(0.2)  # all of it arrives in the socket's buffer
+            spinner = asyncio.create_task(other_task())
+            seen: list[int] = []
+            size = 0
+            async for data in response.chunks():
+                seen.append(turns)
+                size += len(data)
+            spinner.cancel()
+            response.close()
+    assert size == len(body) and len(seen) >= 3
+    assert all(b > a for a, b in itertools.pairwise(seen)), seen
