@@ -21,6 +21,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
@@ -171,6 +172,14 @@ class HoodyApp(App[int]):
             yield from self._views.values()
         yield self.flash
         yield KeysFooter()
+
+    def post_message(self, message: Message) -> bool:
+        if isinstance(message, events.Key):
+            # A key steps the event intake aside from the moment it is queued, not when the
+            # app reaches it: under a firehose it waited behind the reader's and the pump's
+            # turns first (3-10 ms of a key's ~13 ms to its reply, traced at 10,000 events/s).
+            self.inbox.priority.begin()
+        return super().post_message(message)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):

@@ -575,3 +575,20 @@ async def test_gates_that_arrive_while_the_app_closes_are_let_go_without_an_erro
         assert gates and app.current_view == "gates"
     assert not app.screen_stack
     app.on_gates_arrived(GatesArrived(gates, listed=True))  # as the message pump would, late
+
+
+async def test_a_key_steps_the_event_intake_aside_from_the_moment_it_is_queued():
+    """The hold that lets a key's way to its effect go first starts when the key is queued
+    (as the terminal driver posts it), before the app reaches it behind other messages."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        priority = app.inbox.priority
+        holds = priority.holds
+        assert priority.held() == 0
+        app.post_message(events.Key("down", None))  # queued, not handled yet
+        assert priority.held() > 0 and priority.holds == holds + 1
+        app.post_message(StoreChanged(app.store.apply_many([])))  # other messages hold nothing
+        await pilot.pause()
