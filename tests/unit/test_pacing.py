@@ -1,0 +1,62 @@
+"""The pacing of view updates (``hoody_tui.ui.pacing``), on a clock the test moves."""
+
+from __future__ import annotations
+
+import pytest
+
+from hoody_tui.store.changes import Changes
+from hoody_tui.ui import pacing
+from hoody_tui.ui.pacing import LONGEST_GAP, Pacer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(pacing.time, "monotonic", fake)
+    return fake
+
+
+def _pacer(clock: Clock, cost: float, minimum: float = 0.04):
+    waits: list[float] = []
+    shown: list[dict] = []
+
+    def show(batch) -> None:
+        shown.append(batch)
+        clock.now += cost  # the update takes this long
+
+    pacer = Pacer(lambda wait, flush: waits.append(wait) or object(), show, minimum)  # type: ignore[arg-type]
+    return pacer, waits, shown
+
+
+@pytest.mark.parametrize(("cost", "period"), [(0.001, 0.04), (0.010, 0.04), (0.020, 0.06), (0.3, LONGEST_GAP)])
+def test_updates_start_at_most_every_minimum_or_three_times_their_cost(clock, cost, period):
+    """A third of the time at most goes to updating views, and the gap counts from the start
+    of the last update (counted from its end, a 10 ms update meant 50 ms between frames)."""
+    pacer, waits, shown = _pacer(clock, cost)
+    pacer.add({0: Changes()})  # nothing shown for a while: at once
+    assert len(shown) == 1 and not waits
+    started = clock.now - cost
+    clock.now += 0.001
+    pacer.add({0: Changes()})  # soon after: waits for the next start
+    assert len(shown) == 1
+    assert waits == [pytest.approx(started + period - clock.now)]
+
+
+def test_changes_that_arrive_meanwhile_are_shown_together_in_the_next_update(clock):
+    pacer, waits, shown = _pacer(clock, 0.001)
+    pacer.add({0: Changes()})
+    clock.now += 0.005
+    pacer.add({0: Changes(sessions={"a"})})
+    pacer.add({0: Changes(sessions={"b"})})
+    assert len(waits) == 1  # one timer for both
+    clock.now += 0.05
+    pacer.flush()
+    assert len(shown) == 2 and shown[1][0].sessions == {"a", "b"}
