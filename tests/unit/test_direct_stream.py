@@ -229,6 +229,20 @@ def test_only_plain_http_to_the_server_itself_is_read_directly(monkeypatch):
     assert direct_allowed(plain, url)
 
 
+async def items_both_ways(url: str) -> tuple[list, list]:
+    """The items of one stream from ``url`` read directly, then through httpx (a client
+    given a transport), without reconnecting."""
+    outcomes = []
+    for transport in (None, httpx.AsyncHTTPTransport()):
+        async with HoodyClient(url, "w", api_prefix="/api/v1", transport=transport) as client:
+            async def where() -> str:
+                return "/events"
+
+            stream = SseStream(client, where, parse_event, reconnect=False, heartbeat_timeout=5)
+            outcomes.append([item async for item in stream])
+    return outcomes[0], outcomes[1]
+
+
 async def test_a_stream_read_directly_says_what_went_wrong_as_through_httpx():
     """The same ConnectionState reasons whichever way the stream is read: an error status
     with its explanation, a reply that is not an event stream."""
@@ -238,17 +252,10 @@ async def test_a_stream_read_directly_says_what_went_wrong_as_through_httpx():
         "not a stream": [b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 6\r\n\r\n<html>"],
     }
     for name, reply in replies.items():
-        outcomes = []
-        for transport in (None, httpx.AsyncHTTPTransport()):
-            async with TcpServer(reply) as server:
-                async with HoodyClient(server.url, "w", api_prefix="/api/v1", transport=transport) as client:
-                    async def where() -> str:
-                        return "/events"
-
-                    stream = SseStream(client, where, parse_event, reconnect=False, heartbeat_timeout=5)
-                    outcomes.append([item async for item in stream])
-        assert outcomes[0] == outcomes[1], name
-        last = outcomes[0][-1]
+        async with TcpServer(reply) as server:
+            direct, through_httpx = await items_both_ways(server.url)
+        assert direct == through_httpx, name
+        last = direct[-1]
         assert isinstance(last, ConnectionState) and last.final
         assert ("bad token" in last.reason) if name == "unauthorized" else ("text/html" in last.reason)
 
@@ -256,17 +263,9 @@ async def test_a_stream_read_directly_says_what_went_wrong_as_through_httpx():
 async def test_a_refused_connection_reads_as_through_httpx():
     async with TcpServer([]) as server:
         url = server.url
-    reasons = []
-    for transport in (None, httpx.AsyncHTTPTransport()):
-        async with HoodyClient(url, "w", api_prefix="/api/v1", transport=transport) as client:
-            async def where() -> str:
-                return "/events"
-
-            stream = SseStream(client, where, parse_event, reconnect=False)
-            items = [item async for item in stream]
-        reasons.append(items[-1].reason)
-    assert reasons[0] == reasons[1]
-    assert "connection refused" in reasons[0]
+    direct, through_httpx = await items_both_ways(url)
+    assert direct[-1].reason == through_httpx[-1].reason
+    assert "connection refused" in direct[-1].reason
 
 
 async def test_a_server_that_compresses_its_stream_anyway_is_read_through_httpx():
@@ -274,19 +273,12 @@ async def test_a_server_that_compresses_its_stream_anyway_is_read_through_httpx(
     stream is read through httpx from then on, and the events arrive as they would."""
     body = gzip.compress(FRAME * 3)
     reply = [HEAD + b"content-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n", chunked(body)]
-    outcomes = []
-    for transport in (None, httpx.AsyncHTTPTransport()):
-        async with TcpServer(reply) as server:
-            async with HoodyClient(server.url, "w", api_prefix="/api/v1", transport=transport) as client:
-                async def where() -> str:
-                    return "/events"
-
-                stream = SseStream(client, where, parse_event, reconnect=False, heartbeat_timeout=5)
-                outcomes.append([item async for item in stream])
-        if transport is None:
-            assert len(server.requests) == 2  # read directly, found compressed, asked again through httpx
-    assert outcomes[0] == outcomes[1]
-    assert [i for i in outcomes[0] if not isinstance(i, ConnectionState)][1:] == [parse_event(
+    async with TcpServer(reply) as server:
+        direct, through_httpx = await items_both_ways(server.url)
+    # read directly, found compressed, asked again through httpx; then once through httpx
+    assert len(server.requests) == 3
+    assert direct == through_httpx
+    assert [i for i in direct if not isinstance(i, ConnectionState)][1:] == [parse_event(
         {"type": "session.idle", "properties": {"sessionID": "s1"}})] * 3
 
 
