@@ -85,7 +85,7 @@ def segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def describe_transport_error(exc: httpx.HTTPError | OSError | Exception, url: str) -> E.TransportError:
+def describe_transport_error(exc: Exception, url: str) -> E.TransportError:
     """What went wrong on the way to ``url``, in words (never the request's headers): an
     httpx error, or the OS error of a connection made without httpx."""
     if isinstance(exc, httpx.TimeoutException):

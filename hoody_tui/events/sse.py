@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
@@ -346,14 +346,15 @@ class SseStream:
         it), until a terminal event."""
         reader = FrameReader()
         async for text in texts:
-            frames = reader.feed(text)
-            for start in range(0, len(frames), FRAMES_PER_STEP):
-                items = self._items(frames[start:start + FRAMES_PER_STEP])
-                if items:
-                    yield items
-                if self.finished:
-                    return
-        frames = reader.feed("", end=True)
+            for items in self._steps(reader.feed(text)):
+                yield items
+            if self.finished:
+                return
+        for items in self._steps(reader.feed("", end=True)):
+            yield items
+
+    def _steps(self, frames: list[tuple[str, str, str]]) -> Iterator[list[StreamItem]]:
+        """The items of ``frames``, FRAMES_PER_STEP frames at a time, until a terminal event."""
         for start in range(0, len(frames), FRAMES_PER_STEP):
             items = self._items(frames[start:start + FRAMES_PER_STEP])
             if items:
