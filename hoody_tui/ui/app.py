@@ -10,6 +10,7 @@ same Messages the services cause.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -27,7 +28,7 @@ from textual.widgets import ContentSwitcher
 
 from ..core.backend import Backend
 from ..core.inbox import Inbox, Source
-from ..core.publications import Publication, Severity
+from ..core.publications import Publication, Severity, StoreUpdated
 from ..core.service import WorkspaceService
 from ..diagnostics import Redactor, crash_line
 from ..gates.audit import AuditLog
@@ -121,8 +122,7 @@ class HoodyApp(App[int]):
         self._previous_view = "sessions"
         self._dirty: set[str] = set()
         self._frozen = False
-        self.pacer = Pacer(lambda wait, flush: self.set_timer(wait, flush, name="view refresh"),
-                           self.flush_views, options.view_refresh)
+        self.pacer = Pacer(self._call_later, self.flush_views, options.view_refresh)
         self.alerts = Alerts(self)
         self.notices: deque[FlashEntry] = deque(maxlen=100)
         """The last notices, wherever they were shown (the flash line of the screen on top)."""
@@ -201,7 +201,18 @@ class HoodyApp(App[int]):
             self.gates_view.load_workspace_path()
 
     async def on_unmount(self) -> None:
+        self.pacer.cancel()
         await self.inbox.aclose()
+
+    def _call_later(self, wait: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """``callback`` in ``wait`` seconds, from the loop; an error in it is the app's, as
+        with a Textual timer (which costs a task and an event each time: see ``pacing``)."""
+        def run() -> None:
+            try:
+                callback()
+            except Exception as error:
+                self._handle_exception(error)
+        return asyncio.get_running_loop().call_later(wait, run)
 
     def view(self, name: str) -> TableView | StreamView:
         return self._views[name]
@@ -221,8 +232,13 @@ class HoodyApp(App[int]):
         await self.inbox.run()
 
     def _bridge(self, source: Source, publication: Publication) -> None:
-        """Each publication of a source's service becomes the Message the widgets handle."""
-        self.post_message(M.from_publication(publication, source.index))
+        """Each publication of a source's service becomes the Message the widgets handle;
+        the store's changes go to the pacer directly (see ``pacing``: one update a frame,
+        not one pass through the message queue per read)."""
+        if isinstance(publication, StoreUpdated):
+            self._store_changed({source.index: publication.changes}, defer=True)
+        else:
+            self.post_message(M.from_publication(publication, source.index))
 
     def source(self, index: int) -> Source:
         sources = self.inbox.sources
@@ -251,11 +267,14 @@ class HoodyApp(App[int]):
             self.status_bar.trouble = (message.malformed, message.reconnects)
 
     def on_store_changed(self, message: M.StoreChanged) -> None:
+        self._store_changed(message.batch)
+
+    def _store_changed(self, batch: M.Batch, *, defer: bool = False) -> None:
         if self.status_bar.is_mounted:  # else shutting down
-            for index, changes in message.batch.items():
+            for index, changes in batch.items():
                 if changes.resynced:  # (tests post this message without going through the inbox)
                     self.source(index).listed = True
-            self.pacer.add(message.batch)
+            self.pacer.add(batch, defer=defer)
 
     def on_gates_arrived(self, message: M.GatesArrived) -> None:
         if self._shutting_down():  # (a listing that lands while the app closes: no screen to ask)

@@ -280,6 +280,29 @@ async def test_a_flood_of_updates_is_shown_in_few_paced_view_updates():
         assert 1 <= app.pacer.flushes - before < 200
 
 
+async def test_the_pumps_changes_reach_the_views_on_the_loops_next_turn_without_a_message():
+    """What the service publishes for the pump goes to the pacer directly (no StoreChanged
+    through the app's queue for every read) and is shown after the publisher's step."""
+    from .scenario import ev
+
+    app = make_app()
+    posted: list[object] = []
+    post = app.post_message
+    app.post_message = lambda message: posted.append(message) or post(message)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await load(app, pilot)
+        table = app.sessions_view.table
+        flushes = app.pacer.flushes
+        app.service.received(StoreUpdated(app.store.apply_many([ev("session.updated", info={
+            "id": "s1", "title": "Renamed by the pump", "time": {"created": 1, "updated": 2}})])))
+        assert app.pacer.flushes == flushes  # not inside the publisher's step
+        assert not table.get_row("s1")[1].plain.endswith("Renamed by the pump")
+        await pilot.pause()
+        assert app.pacer.flushes == flushes + 1
+        assert table.get_row("s1")[1].plain.endswith("Renamed by the pump")
+        assert not [m for m in posted if isinstance(m, StoreChanged)][1:]  # only load()'s own
+
+
 async def test_skipping_tls_verification_shows_a_marker_and_only_then():
     for insecure in (True, False):
         app = hoody_app("https://example.invalid", "demo", server_label="demo", insecure=insecure, view_refresh=0,

@@ -60,3 +60,31 @@ def test_changes_that_arrive_meanwhile_are_shown_together_in_the_next_update(clo
     clock.now += 0.05
     pacer.flush()
     assert len(shown) == 2 and shown[1][0].sessions == {"a", "b"}
+
+
+def test_deferred_changes_are_shown_on_the_loops_next_turn_not_in_the_callers_step(clock):
+    """The pump hands its changes over with ``defer``: even when an update is due, it is
+    scheduled (no wait) rather than run inside the pump's step."""
+    pacer, waits, shown = _pacer(clock, 0.001)
+    pacer.add({0: Changes(sessions={"a"})}, defer=True)
+    assert waits == [0.0] and not shown
+    pacer.add({0: Changes(sessions={"b"})}, defer=True)  # the same scheduled update takes it
+    assert waits == [0.0]
+    pacer.flush()
+    assert len(shown) == 1 and shown[0][0].sessions == {"a", "b"}
+
+
+def test_a_cancelled_pacer_shows_nothing_more(clock):
+    cancelled: list[bool] = []
+
+    class Handle:
+        def cancel(self) -> None:
+            cancelled.append(True)
+
+    shown: list[dict] = []
+    pacer = Pacer(lambda wait, flush: Handle(), shown.append, 0.04)
+    pacer.add({0: Changes(sessions={"a"})}, defer=True)
+    pacer.cancel()
+    assert cancelled == [True]
+    pacer.flush()  # (a handle that fired anyway)
+    assert not shown
