@@ -35,7 +35,7 @@ QUEUE_MAX = 4000
 YIELD_EVERY = 0.002
 """Longest the reader holds the event loop, in seconds."""
 APPLY_SLICE = 64
-"""Events applied to the store between two looks at the clock."""
+"""Events applied to the store between two looks at the clock (and at a key waiting)."""
 APPLY_BUDGET = 0.002
 """Longest one step of applying a batch holds the event loop, in seconds: what is applied
 so far is published and the loop is given back (a key waits behind at most this much of
@@ -99,6 +99,7 @@ class EventPump:
             # by the app, so this does not mean more repaints.
             clock = time.monotonic
             step_aside = self.priority.step_aside
+            held = self.priority.held
             turn = clock() + YIELD_EVERY
             try:
                 async for batch in self._batches():
@@ -110,7 +111,10 @@ class EventPump:
                         turn = clock() + YIELD_EVERY
                     waiting += len(batch)
                     queue.put_nowait(batch)
-                    if clock() >= turn:
+                    # A key queued meanwhile is not kept waiting for the rest of the slice:
+                    # traced at 10,000 events/s, a key reached the app 6.4 ms after it was
+                    # pressed (median), behind the reader's and the pump's 2 ms slices.
+                    if clock() >= turn or held():
                         await step_aside()  # (for longer while the person acts: a key first)
                         turn = clock() + YIELD_EVERY
             finally:
@@ -181,12 +185,13 @@ class EventPump:
         """Apply ``events`` in order, publishing and giving the loop back whenever a step
         has taken APPLY_BUDGET (a batch that fits in one step is published once)."""
         clock = time.monotonic
+        held = self.priority.held
         store = self.store
         changes = Changes()
         deadline = clock() + APPLY_BUDGET
         for start in range(0, len(events), APPLY_SLICE):
             store.apply_into(events[start:start + APPLY_SLICE], changes)
-            if clock() >= deadline and start + APPLY_SLICE < len(events):
+            if (clock() >= deadline or held()) and start + APPLY_SLICE < len(events):
                 if changes:
                     self.post(StoreUpdated(changes))
                     changes = Changes()

@@ -106,3 +106,58 @@ def test_a_failed_listing_is_tried_again_while_the_stream_stays_up():
     asyncio.run(pump.run())
     assert len(calls) == 2 and "s1" in store.sessions
     assert _kinds(posted) == ["connection:live", "notice:error", "notice:information", "store:sessions:resynced"]
+
+
+def test_a_key_waiting_stops_the_reader_after_the_batch_in_hand(monkeypatch):
+    """A hold that begins while the reader has batches at hand (a key queued) gives the loop
+    back after the batch in hand, not at the end of the reader's slice."""
+    from hoody_tui.core import pump as pump_module
+    from hoody_tui.core.priority import InputPriority
+
+    monkeypatch.setattr(pump_module, "YIELD_EVERY", 60.0)  # the slice alone would never end here
+    order: list[str] = []
+    priority = InputPriority()
+
+    async def source():
+        loop = asyncio.get_running_loop()
+        for i in range(3):
+            order.append(f"batch {i}")
+            if i == 0:
+                priority.begin(0.05)  # a key is queued while the reader is at work
+                loop.call_soon(order.append, "a turn of the loop")
+            yield ev("session.status", sessionID="s1", status={"type": "busy"})
+
+    async def listing() -> Snapshot:
+        return Snapshot(sessions=[], statuses={}, permissions=[], questions=[])
+
+    asyncio.run(EventPump(source(), WorkspaceStore(), lambda _: None, listing, priority=priority).run())
+    assert order == ["batch 0", "a turn of the loop", "batch 1", "batch 2"]
+
+
+def test_a_key_waiting_ends_a_step_of_applying_a_batch_early(monkeypatch):
+    """Applying a long batch: with a key waiting, what is applied so far is published and
+    the loop given back after the slice in hand, not after the whole step's budget."""
+    from hoody_tui.core import pump as pump_module
+    from hoody_tui.core.priority import InputPriority
+
+    monkeypatch.setattr(pump_module, "APPLY_BUDGET", 60.0)
+    events = [ev("session.status", sessionID=f"s{i}", status={"type": "busy"}) for i in range(200)]
+
+    def published(hold: bool) -> list[int]:
+        priority = InputPriority()
+        posted: list[StoreUpdated] = []
+
+        async def listing() -> Snapshot:
+            return Snapshot(sessions=[], statuses={}, permissions=[], questions=[])
+
+        async def run() -> None:
+            pump = EventPump(_source([]), WorkspaceStore(), posted.append, listing, priority=priority)
+            if hold:
+                priority.begin(0.05)
+            await pump.handle(list(events))
+
+        asyncio.run(run())
+        return [len(p.changes.sessions) for p in posted]
+
+    assert published(hold=False) == [200]
+    assert published(hold=True) == [pump_module.APPLY_SLICE, 200 - pump_module.APPLY_SLICE]
