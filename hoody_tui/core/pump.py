@@ -183,7 +183,7 @@ class EventPump:
 
     async def _apply_in_steps(self, events: list[Event]) -> None:
         """Apply ``events`` in order, publishing and giving the loop back whenever a step
-        has taken APPLY_BUDGET (a batch that fits in one step is published once)."""
+        has taken APPLY_BUDGET or a key waits (a batch that fits in one step is published once)."""
         clock = time.monotonic
         held = self.priority.held
         store = self.store
