@@ -282,6 +282,55 @@ async def test_a_server_that_compresses_its_stream_anyway_is_read_through_httpx(
         {"type": "session.idle", "properties": {"sessionID": "s1"}})] * 3
 
 
+async def test_a_trickle_is_gathered_with_the_socket_left_alone_meanwhile():
+    """After a read that took all there was, the next one waits out ``gather`` with the
+    socket unwatched: what the server sends meanwhile stays in the kernel's buffer (no
+    wake-up of the process for each piece) and is read together; a read cancelled while
+    it gathers leaves the socket watched again."""
+    more = asyncio.Event()
+    sent = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(HEAD + b"transfer-encoding: chunked\r\n\r\n" + chunked(b"a")[:-5])
+        await more.wait()
+        for piece in (b"b", b"c", b"d"):
+            writer.write(chunked(piece)[:-5])
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        sent.set()
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await open_direct(http, http.build_request("GET", "/"), connect_timeout=5, read_timeout=5)
+            transport = response._writer.transport
+            chunks = response.chunks(gather=60.0)
+            assert await chunks.__anext__() == b"a"
+            gathering = asyncio.create_task(chunks.__anext__())
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not transport.is_reading()
+            more.set()
+            await sent.wait()
+            for _ in range(5):
+                await asyncio.sleep(0.01)  # (a watched socket would have been read by now)
+            assert not response._reader._buffer and not gathering.done()
+            gathering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gathering
+            assert transport.is_reading()
+            rest = [data async for data in response.chunks(gather=0.0)]
+            response.close()
+    finally:
+        server.close()
+    assert b"".join(rest) == b"bcd"
+
+
 async def test_other_tasks_get_a_turn_between_two_reads_even_when_data_waits():
     """While bytes stay buffered a read does not wait: the reader still gives the loop a
     turn after each one (as httpx does), so a key is not kept behind a long run of reads."""
