@@ -122,7 +122,7 @@ class HoodyApp(App[int]):
         self._previous_view = "sessions"
         self._dirty: set[str] = set()
         self._frozen = False
-        self.pacer = Pacer(self._schedule, self.flush_views, options.view_refresh)
+        self.pacer = Pacer(self.schedule, self.flush_views, options.view_refresh)
         self.alerts = Alerts(self)
         self.notices: deque[FlashEntry] = deque(maxlen=100)
         """The last notices, wherever they were shown (the flash line of the screen on top)."""
@@ -204,10 +204,11 @@ class HoodyApp(App[int]):
         self.pacer.cancel()
         await self.inbox.aclose()
 
-    def _schedule(self, wait: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
-        """``callback`` in ``wait`` seconds, from the loop (the Pacer's ``schedule``; not
-        Textual's ``call_later``, which runs after the app's pending messages); an error in it
-        is the app's, as with a Textual timer (which costs a task and an event each time)."""
+    def schedule(self, wait: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """``callback`` in ``wait`` seconds, from the loop (the Pacer's, and a typed answer's
+        next draw; not Textual's ``call_later``, which runs after the app's pending messages);
+        an error in it is the app's, as with a Textual timer (which costs a task and an event
+        each time)."""
         def run() -> None:
             try:
                 callback()

@@ -100,3 +100,33 @@ async def test_a_text_being_typed_is_followed_until_the_user_scrolls_up() -> Non
         assert messages.scroll_y == top and "word439" not in _screen_text(app)  # not followed
         await pilot.press("f")
         await until(pilot, lambda: "word439" in _screen_text(app), "followed again")
+
+
+async def test_a_typed_answers_next_draw_comes_from_the_loop_not_a_textual_timer(monkeypatch) -> None:
+    """While an answer is typed its text is drawn at most TEXT_REDRAW times a second; the
+    draw that waits is a plain loop callback (the app's ``schedule``), not a Textual timer
+    (a task and an event each, ten a second), and it draws the latest text."""
+    from hoody_tui.ui.widgets import parts
+
+    monkeypatch.setattr(parts, "monotonic", lambda: 1000.0)  # every update lands within TEXT_REDRAW
+    timers: list[str | None] = []
+    set_timer = PartView.set_timer
+    monkeypatch.setattr(PartView, "set_timer",
+                        lambda self, *a, **k: timers.append(k.get("name")) or set_timer(self, *a, **k))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        scheduled: list[object] = []
+        schedule = app.schedule
+        app.schedule = lambda wait, callback: scheduled.append(callback) or schedule(wait, callback)  # type: ignore[method-assign]
+        app.store.focus("s1")
+        app.post_message(StoreChanged(app.store.apply_many([*workspace_events(), _message("mx", 1700000090000),
+                                                            _text("mx", "px", "first")])))
+        await pilot.pause()
+        app.stream_view.show_session("s1")
+        app.action_show("stream")
+        await until(pilot, lambda: "first" in _screen_text(app), "the first word on screen")
+        for words in ("first second", "first second third"):
+            app.post_message(StoreChanged(app.store.apply_many([_text("mx", "px", words)])))
+            await pilot.pause()
+        await until(pilot, lambda: "third" in _screen_text(app), "the latest text drawn")
+        assert scheduled and "text redraw" not in timers

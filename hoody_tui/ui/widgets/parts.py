@@ -3,11 +3,11 @@ text and output the stream shows."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
 from textual.geometry import Size
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible
 
@@ -66,7 +66,7 @@ class PartView(Widget):
         for collapsible in self.query(Collapsible):
             collapsible.collapsed = False
 
-    _text_timer: Timer | None = None
+    _text_timer: object | None = None
     _text_drawn = 0.0
 
     def show(self, part: PartBase) -> None:
@@ -76,19 +76,28 @@ class PartView(Widget):
                 return
             # An answer (or its reasoning) being typed is drawn at most TEXT_REDRAW times
             # a second (each draw repaints what changed).
-            wait = self._text_drawn + TEXT_REDRAW - time.monotonic()
+            wait = self._text_drawn + TEXT_REDRAW - monotonic()
             if self._text_timer is None and wait > 0:
-                self._text_timer = self.set_timer(wait, self._draw_latest_text, name="text redraw")
+                self._text_timer = self._later(wait, self._draw_latest_text)
             if self._text_timer is None:
-                self._text_drawn = time.monotonic()
+                self._text_drawn = monotonic()
                 self._draw_typed(part)
             return
         self._show_other(old, part)
 
+    def _later(self, wait: float, callback: Callable[[], None]) -> object:
+        """``callback`` in ``wait`` seconds: from the loop where the app offers it (HoodyApp's
+        ``schedule``; a Textual timer is a task and an event, ten a second while an answer
+        is typed), else a timer."""
+        schedule = getattr(self.app, "schedule", None)
+        if callable(schedule):
+            return schedule(wait, callback)
+        return self.set_timer(wait, callback, name="text redraw")
+
     def _draw_latest_text(self) -> None:
         self._text_timer = None
         if self.is_attached:
-            self._text_drawn = time.monotonic()
+            self._text_drawn = monotonic()
             self._draw_typed(self.part)
 
     def _draw_typed(self, part: PartBase) -> None:
