@@ -34,7 +34,7 @@ from ..diagnostics import Redactor, crash_line
 from ..gates.audit import AuditLog
 from ..gates.ledger import Ledger
 from ..paths import stylesheet
-from ..runtime import freeze_long_lived, tune_garbage_collector
+from ..runtime import CollectorHold, freeze_long_lived, tune_garbage_collector
 from ..store.state import WorkspaceStore
 from ..text import markup_literal, neutralise, one_line, shorten
 from . import messages as M
@@ -122,6 +122,8 @@ class HoodyApp(App[int]):
         self._previous_view = "sessions"
         self._dirty: set[str] = set()
         self._frozen = False
+        self._collector_hold: CollectorHold | None = None
+        """Collections wait while a key is on its way (with tune_gc; see runtime)."""
         self.pacer = Pacer(self.schedule, self.flush_views, options.view_refresh)
         self.alerts = Alerts(self)
         self.notices: deque[FlashEntry] = deque(maxlen=100)
@@ -178,8 +180,32 @@ class HoodyApp(App[int]):
             # A key steps the event intake aside from the moment it is queued, not when the
             # app reaches it: under a firehose it waited behind the reader's and the pump's
             # turns first (3-10 ms of a key's ~13 ms to its reply, traced at 10,000 events/s).
-            self.inbox.priority.begin()
+            self._key_coming()
         return super().post_message(message)
+
+    def _key_coming(self) -> None:
+        """A key is on its way (any thread): the intake steps aside, paints and garbage
+        collection wait (core.priority, compositor, runtime.CollectorHold)."""
+        self.inbox.priority.begin()
+        if self._collector_hold is not None:
+            self._collector_hold.begin()
+
+    def _watch_keys_at_the_driver(self) -> None:
+        """Begin a key's hold where the driver reads it (its input thread), not when the
+        loop first runs the key's delivery: that is a turn of the loop later, and a screen
+        update due in the same turn ran first (traced: 33 ms of repaint under a firehose
+        between the key and its reply)."""
+        driver = self._driver
+        if driver is None:
+            return
+        send = driver.send_message
+
+        def send_message(message: Message) -> None:
+            if isinstance(message, events.Key):
+                self._key_coming()
+            send(message)
+
+        driver.send_message = send_message  # type: ignore[method-assign]
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -195,6 +221,8 @@ class HoodyApp(App[int]):
         self.sessions_view.focus_table()
         if self.options.tune_gc:
             tune_garbage_collector()
+            self._collector_hold = CollectorHold(self.inbox.priority.held, asyncio.get_running_loop())
+        self._watch_keys_at_the_driver()
         self.set_interval(1.0, self._tick_views, name="relative times")
         if self.start_worker:
             self.consume_events()
@@ -202,6 +230,8 @@ class HoodyApp(App[int]):
 
     async def on_unmount(self) -> None:
         self.pacer.cancel()
+        if self._collector_hold is not None:
+            self._collector_hold.close()
         await self.inbox.aclose()
 
     def schedule(self, wait: float, callback: Callable[[], None]) -> asyncio.TimerHandle:

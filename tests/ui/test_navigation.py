@@ -600,6 +600,36 @@ async def test_gates_that_arrive_while_the_app_closes_are_let_go_without_an_erro
     app.on_gates_arrived(GatesArrived(gates, listed=True))  # as the message pump would, late
 
 
+async def test_a_keys_hold_begins_where_the_driver_reads_it_and_collection_waits_with_it():
+    """The driver hands a key to the loop a turn later (its input thread schedules the
+    delivery): the hold starts when the driver reads it, so a screen update due in that
+    turn waits too; with the collector tuned (as the CLI runs) collection waits as well."""
+    import gc
+
+    from textual import events
+
+    app = hoody_app("http://127.0.0.1:9", "demo", server_label="demo", view_refresh=0, start_worker=False,
+                    clock=lambda: NOW, tune_gc=True)
+    was, thresholds = gc.isenabled(), gc.get_threshold()
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await load(app, pilot)
+            priority = app.inbox.priority
+            assert priority.held() == 0 and gc.isenabled()
+            app._driver.send_message(events.Key("down", None))  # as the input thread does
+            assert priority.held() > 0 and not gc.isenabled()
+            for _ in range(200):
+                await pilot.pause(0.01)
+                if priority.held() == 0 and gc.isenabled():
+                    break
+            assert gc.isenabled()  # on again once the hold is over
+    finally:
+        gc.unfreeze()  # (tune_gc froze this test process's objects and set its thresholds)
+        gc.set_threshold(*thresholds)
+        if was:
+            gc.enable()
+
+
 async def test_a_key_steps_the_event_intake_aside_from_the_moment_it_is_queued():
     """The hold that lets a key's way to its effect go first starts when the key is queued
     (as the terminal driver posts it), before the app reaches it behind other messages."""
