@@ -157,6 +157,7 @@ class DirectResponse:
         loop = asyncio.get_running_loop()
         transport = cast(asyncio.Transport, self._writer.transport)  # (a socket's: it reads too)
         last = -gather
+        resume: asyncio.TimerHandle | None = None
         if idle is not None:
             self._watchdog = loop.call_later(idle, self._watch, loop, idle)
         # What the socket brought and no read took yet: the StreamReader's own buffer (the
@@ -168,11 +169,10 @@ class DirectResponse:
                 if gather and not buffered:
                     wait = last + gather - loop.time()
                     if wait > 0 and transport.is_reading():
+                        # (A timer that lets the socket be read again, not a sleep of this
+                        # task's: no step of its own; the read below waits for what comes.)
                         transport.pause_reading()
-                        try:
-                            await asyncio.sleep(wait)
-                        finally:
-                            transport.resume_reading()
+                        resume = loop.call_later(wait, transport.resume_reading)
                 self._reading_since = loop.time()
                 data = await read(_READ)
                 last = loop.time()
@@ -197,6 +197,9 @@ class DirectResponse:
             if self._watchdog is not None:
                 self._watchdog.cancel()
                 self._watchdog = None
+            if resume is not None and resume.when() > loop.time():  # left while gathering
+                resume.cancel()
+                transport.resume_reading()
 
     async def texts(self, idle: float | None = None, gather: float = GATHER) -> AsyncIterator[str]:
         """The body as text (UTF-8, a leading byte order mark dropped, bad bytes replaced),

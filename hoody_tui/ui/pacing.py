@@ -25,8 +25,6 @@ from .messages import Batch, merge_batch
 __all__ = ["Pacer"]
 
 LONGEST_GAP = 0.5
-NEAR_ENOUGH = 0.25
-"""An update due within this share of ``minimum`` starts at once."""
 
 
 class Scheduled(Protocol):
@@ -53,12 +51,8 @@ class Pacer:
         merge_batch(self._pending, batch, copy=True)
         if self._timer is None:
             wait = self._last + self._gap - time.monotonic()
-            if wait < self.minimum * NEAR_ENOUGH:
-                # Nearly due: now, not from a wake-up of its own a few ms later (reads
-                # come about as often as updates, see events.direct.GATHER).
-                wait = 0.0
             if wait > 0 or defer:
-                self._timer = self._schedule(wait, self.flush)
+                self._timer = self._schedule(max(0.0, wait), self.flush)
             else:
                 self.flush()
 

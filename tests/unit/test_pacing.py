@@ -88,23 +88,3 @@ def test_a_cancelled_pacer_shows_nothing_more(clock):
     assert cancelled == [True]
     pacer.flush()  # (a handle that fired anyway)
     assert not shown
-
-
-@pytest.mark.parametrize("defer", [False, True])
-def test_an_update_nearly_due_starts_now_not_from_a_wake_up_of_its_own(clock, defer):
-    """Reads come about as often as updates (events.direct.GATHER): changes that land a few
-    ms before the next update is due are shown now (deferred: on the next turn, no wait),
-    not after a wake-up a few ms later; earlier than that they still wait."""
-    pacer, waits, shown = _pacer(clock, 0.001)
-    pacer.add({0: Changes()})
-    clock.now += 0.032  # 8 ms before the next start: within a quarter of the 40 ms
-    pacer.add({0: Changes(sessions={"a"})}, defer=defer)
-    if defer:
-        assert waits == [0.0] and len(shown) == 1
-    else:
-        assert not waits and len(shown) == 2
-    pacer.flush()
-    started = clock.now - 0.001
-    clock.now += 0.020  # 19 ms before the next start: waits for it
-    pacer.add({0: Changes(sessions={"b"})}, defer=defer)
-    assert waits[-1] == pytest.approx(started + 0.04 - clock.now) and len(shown) == 2
