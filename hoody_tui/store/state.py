@@ -140,6 +140,9 @@ class WorkspaceStore:
         # The session whose stream is open: it keeps up to message_limit messages.
         self.focused: str | None = None
         self.sessions: dict[str, Session] = {}
+        self.sessions_revision = 0
+        """Bumped whenever a session is added, replaced or removed: what is derived from
+        all of them (the views' title labels) is kept until it moves."""
         self.statuses: dict[str, SessionStatus] = {}
         self.stats: dict[str, SessionStats] = {}
         self.messages: dict[str, OrderedDict[str, MessageEntry]] = {}
@@ -269,6 +272,7 @@ class WorkspaceStore:
                                                  None if rejected else _answers_text(event.answers))
         elif isinstance(event, SessionUpdated):
             self.sessions[event.info.id] = event.info
+            self.sessions_revision += 1
             changes.sessions.add(event.info.id)
         elif isinstance(event, SessionDeleted):
             self._remove_session(event.session_id, changes)
@@ -456,7 +460,8 @@ class WorkspaceStore:
                 return
 
     def _remove_session(self, session_id: str, changes: Changes) -> None:
-        self.sessions.pop(session_id, None)
+        if self.sessions.pop(session_id, None) is not None:
+            self.sessions_revision += 1
         self.message_limits.pop(session_id, None)
         self.message_totals.pop(session_id, None)
         self.statuses.pop(session_id, None)
@@ -598,6 +603,7 @@ class WorkspaceStore:
         for session_id, session in listed.items():
             if self.sessions.get(session_id) != session:
                 self.sessions[session_id] = session
+                self.sessions_revision += 1
                 changes.sessions.add(session_id)
         statuses = {k: v for k, v in snapshot.statuses.items() if v.type != "idle"}
         for session_id in set(self.statuses) | set(statuses):

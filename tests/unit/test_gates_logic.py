@@ -206,3 +206,34 @@ def test_sessions_with_the_same_title_are_told_apart():
     for sid, title in (("ses_aaaaaa111111", "Fix bug"), ("ses_bbbbbb222222", "Fix bug"), ("ses_c", "Other")):
         store.sessions[sid] = Session(id=sid, title=title)
     assert session_labels(store) == {"ses_aaaaaa111111": "Fix bug (111111)", "ses_bbbbbb222222": "Fix bug (222222)"}
+
+
+def test_the_title_labels_are_kept_until_the_sessions_change():
+    """Every view asks for the labels whenever its rows may move (a walk of all sessions):
+    they are worked out again only when a session is added, replaced or removed, and are
+    right after each of those, through events and through a listing."""
+    from hoody_tui.api import Session
+    from hoody_tui.api.events import parse_event
+    from hoody_tui.store.state import Snapshot, WorkspaceStore
+    from hoody_tui.ui.views.base import session_labels
+
+    def session(sid: str, title: str) -> object:
+        return parse_event({"type": "session.updated", "properties": {"info": {"id": sid, "title": title}}})
+
+    store = WorkspaceStore()
+    store.apply_many([session("ses_aaaaaa111111", "Fix bug"), session("ses_bbbbbb222222", "Fix bug"),
+                      session("ses_c", "Other")])
+    labels = session_labels(store)
+    assert labels == {"ses_aaaaaa111111": "Fix bug (111111)", "ses_bbbbbb222222": "Fix bug (222222)"}
+    store.apply_many([parse_event({"type": "session.status",
+                                   "properties": {"sessionID": "ses_c", "status": {"type": "busy"}}})])
+    assert session_labels(store) is labels  # nothing about the sessions moved: kept
+    store.apply_many([session("ses_bbbbbb222222", "Fix the bug")])
+    assert session_labels(store) == {}
+    store.apply_many([session("ses_dddddd444444", "Other")])
+    assert session_labels(store) == {"ses_c": "Other (ses_c)", "ses_dddddd444444": "Other (444444)"}
+    store.apply_many([parse_event({"type": "session.deleted", "properties": {"info": {"id": "ses_c"}}})])
+    assert session_labels(store) == {}
+    store.resync(Snapshot(sessions=[Session(id="ses_x", title="Same"), Session(id="ses_y", title="Same")],
+                          statuses={}, permissions=[], questions=[]))
+    assert session_labels(store) == {"ses_x": "Same (ses_x)", "ses_y": "Same (ses_y)"}
