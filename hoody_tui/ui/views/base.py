@@ -48,9 +48,11 @@ _LABELS: weakref.WeakKeyDictionary[WorkspaceStore, tuple[tuple[int, int], dict[s
 
 def session_labels(store: WorkspaceStore) -> dict[str, str]:
     """Each session's title, with the end of its id where two sessions share a title (so
-    their rows can be told apart); only sessions that need one are in the result (not to
-    be changed: it is kept until the store's sessions change, as every view asks for it
-    whenever its rows may move: a walk of all sessions, ~1 ms a time with 1,000)."""
+    their rows can be told apart); only sessions that need one are in the result.
+
+    The dict is kept per store until a session is added, replaced or removed (every view
+    asks whenever its rows may move, and working it out walks all sessions: ~1 ms with
+    1,000), so callers read it and never change it."""
     key = (store.sessions_revision, len(store.sessions))
     kept = _LABELS.get(store)
     if kept is not None and kept[0] == key:
