@@ -394,6 +394,8 @@ class HoodyApp(App[int]):
         for index, part in changes.items():
             if part.errors:
                 self.alerts.session_errors(part.errors, self.source(index))
+        if isinstance(self.screen, DashboardScreen):
+            self.screen.paint_now()
 
     def redraw_all(self) -> None:
         """Redraw every view from the store (after a theme change)."""

@@ -6,7 +6,14 @@ regions. A counter on the top line and a row in the middle make that box the who
 screen: the footer, the scroll bar, the title and every other status field were drawn
 again on each paced frame, then thrown away (profile at 2,000 events/s over 50
 sessions: 15 widgets and 3.5 ms a frame, of which ~1 ms for widgets nothing changed
-in). Here a widget is drawn only when it overlaps a dirty region itself.
+in). Here a widget is drawn only when it overlaps a dirty region itself, and only its
+lines that a dirty region crosses (a changed row of the table, not its 33 lines: each
+line not drawn still cost its cache lookup and filters), and a line's buckets are made
+only for the lines written.
+
+The paced view update paints in its own step (:meth:`DashboardScreen.paint_now`): what
+it changed is on screen at once, and the loop has one wake-up a frame instead of two
+(measured at 2,000 events/s: 57 -> 32 sleeps a second, 336 -> 242 loop callbacks).
 
 Why it is the same picture: the terminal is written only along the dirty spans, and
 every cell of a span lies in some dirty region; the front-most widget covering such a
@@ -16,7 +23,8 @@ region would only fill cells that are not written (Textual skips them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import cast
 
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
@@ -29,6 +37,7 @@ __all__ = ["TouchedOnlyCompositor", "DashboardScreen"]
 
 class TouchedOnlyCompositor(Compositor):
     _touched: list[Region] | None = None
+    _lines: set[int] | None = None
 
     def render_partial_update(self) -> ChopsUpdate | None:
         update_regions = self._dirty_regions.copy()
@@ -37,14 +46,44 @@ class TouchedOnlyCompositor(Compositor):
             return None
         crop = Region.from_union(list(update_regions)).intersection(self.size.region)
         spans = list(self._regions_to_spans(update_regions))
-        is_rendered_line = {y for y, _, _ in spans}.__contains__
+        lines = self._lines = {y for y, _, _ in spans}
         self._touched = list(update_regions)
         try:
-            chops = self._render_chops(crop, is_rendered_line)
+            chops = self._render_chops(crop, lines.__contains__)
         finally:
-            self._touched = None
-        chop_ends = [cut_set[1:] for cut_set in self.cuts]
+            self._touched = self._lines = None
+        cuts = self.cuts
+        no_ends: list[int] = []
+        chop_ends = [cuts[y][1:] if y in lines else no_ends for y in range(len(cuts))]
         return ChopsUpdate(chops, spans, chop_ends)
+
+    def _render_chops(self, crop: Region, is_rendered_line: Callable[[int], bool]) -> Sequence[Mapping[int, Strip]]:
+        """Textual's, with a line's buckets made only for the lines written (the update
+        reads no other; Textual made them for every line of the screen on every update)."""
+        lines = self._lines
+        if lines is None:
+            return super()._render_chops(crop, is_rendered_line)
+        cuts = self.cuts
+        unwritten: dict[int, Strip | None] = {}  # (shared, never filled: no render reaches it)
+        chops: list[dict[int, Strip | None]] = [unwritten] * len(cuts)
+        for y in lines:
+            chops[y] = dict.fromkeys(cuts[y][:-1])
+        intersection = Region.intersection
+        for region, clip, strips in self._get_renders(crop):
+            render_region = intersection(region, clip)
+            render_x = render_region.x
+            first_cut, last_cut = render_region.column_span
+            for y, strip in zip(render_region.line_range, strips, strict=False):
+                if y not in lines:
+                    continue
+                chops_line = chops[y]
+                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                cut_strips = strip.divide([cut - render_x for cut in final_cuts[1:]])
+                get_chops_line = chops_line.get
+                for cut, piece in zip(final_cuts, cut_strips, strict=False):
+                    if get_chops_line(cut) is None:  # front to back: the first one wins
+                        chops_line[cut] = piece
+        return cast("Sequence[Mapping[int, Strip]]", chops)
 
     def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
         touched = self._touched
@@ -64,12 +103,27 @@ class TouchedOnlyCompositor(Compositor):
             drawn.append(shown)
             if all(any(contains_region(front, piece) for front in drawn[:-1]) for piece in pieces):
                 continue  # hidden where it is dirty by a widget in front (a container behind its children)
-            if contains_region(clip, region):
-                yield region, clip, widget.render_lines(Region(0, 0, region.width, region.height))
-            else:
-                x, y, width, height = shown
-                if width and height:
-                    yield region, clip, widget.render_lines(Region(x - region.x, y - region.y, width, height))
+            x, _, width, _ = shown
+            if not width:
+                continue
+            # Only the widget's lines that a dirty region crosses (a changed row of a
+            # table, not the whole table: its other lines are not written).
+            for top, bottom in _runs(pieces):
+                yield (Region(x, top, width, bottom - top), Region(x, top, width, bottom - top),
+                       widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top)))
+
+
+def _runs(pieces: list[Region]) -> list[tuple[int, int]]:
+    """The lines ``pieces`` cover, as runs of consecutive lines (top, bottom exclusive)."""
+    spans = sorted((piece.y, piece.bottom) for piece in pieces if piece.height)
+    runs: list[tuple[int, int]] = []
+    for top, bottom in spans:
+        if runs and top <= runs[-1][1]:
+            if bottom > runs[-1][1]:
+                runs[-1] = (runs[-1][0], bottom)
+        else:
+            runs.append((top, bottom))
+    return runs
 
 
 class DashboardScreen(Screen[None]):
@@ -95,6 +149,33 @@ class DashboardScreen(Screen[None]):
                 self._resume = self.set_timer(left, self._after_hold, name="paint after the key")
             return
         super()._on_timer_update()
+
+    def paint_now(self) -> bool:
+        """Paint the widgets whose content changed, now, in the caller's step (the paced
+        view update's): Textual reaches the same paint through each widget's message
+        queue, the screen's, its idle event and its update timer: several loop steps
+        and a wake-up of its own, 16 ms later at most, for every frame (and the timer
+        woke again a tick after each paint). Only plain repaints are taken here: a
+        widget that needs layout, scrolling or new styles, a screen that does, a batch
+        or a key's hold leave everything to Textual's way. False when nothing was painted."""
+        app = self.app
+        if (not self.is_current or app._batch_count or self._layout_required or self._scroll_required
+                or self._recompose_required or self._repaint_required or self._layout_widgets
+                or (self._held is not None and self._held() > 0)):
+            return False
+        dirty = []
+        for widget in self._compositor.visible_widgets:
+            if widget._repaint_required:
+                if widget._layout_required or widget._scroll_required or widget._refresh_styles_required:
+                    return False
+                dirty.append(widget)
+        if not dirty:
+            return False
+        for widget in dirty:
+            widget._repaint_required = False  # (its idle then posts no Update: painted here)
+        self._dirty_widgets.update(dirty)
+        super()._on_timer_update()
+        return True
 
     def _after_hold(self) -> None:
         self._resume = None

@@ -159,3 +159,72 @@ async def test_while_a_key_is_held_the_screen_waits_to_paint_then_paints() -> No
             await pilot.pause(0.02)
         assert painted == ["painted"]
         assert "after" in app.export_screenshot()
+
+
+class Paced(App[None]):
+    """The main screen with a line a paced update rewrites, and an input hold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = 0.0
+        self.shown: list[object] = []
+
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default", held=lambda: self.hold)
+
+    def compose(self) -> ComposeResult:
+        yield Static("before", id="line")
+        yield Static("still", id="other")
+
+    def _display(self, screen: Screen, renderable) -> None:  # what reaches the terminal
+        self.shown.append(renderable)
+        super()._display(screen, renderable)
+
+
+async def test_a_changed_widget_is_painted_in_the_callers_step_and_only_once() -> None:
+    app = Paced()
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        line = app.query_one("#line", Static)
+        shown = len(app.shown)
+        line.update("after", layout=False)
+        assert screen.paint_now()  # painted here, not after the widget's and the screen's messages
+        assert len(app.shown) == shown + 1
+        assert "after" in _cells_text(screen, app.shown[-1])
+        assert not line._repaint_required and not screen._dirty_widgets
+        for _ in range(3):  # nothing is left for Textual's way to paint again
+            await pilot.pause(0.02)
+        assert len(app.shown) == shown + 1
+        assert not screen.paint_now()  # nothing changed since
+
+
+async def test_a_hold_a_layout_or_a_batch_leave_the_paint_to_textual() -> None:
+    app = Paced()
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        line = app.query_one("#line", Static)
+        shown = len(app.shown)
+        app.hold = 5.0  # a key's hold: its reply first
+        line.update("held", layout=False)
+        assert not screen.paint_now() and len(app.shown) == shown
+        app.hold = 0.0
+        with app.batch_update():
+            assert not screen.paint_now()
+        line.update("a longer line that needs a layout")  # (layout=True)
+        assert not screen.paint_now() and len(app.shown) == shown
+        for _ in range(100):  # Textual's way paints it all
+            if any("needs a layout" in _cells_text(screen, update) for update in app.shown[shown:]):
+                break
+            await pilot.pause(0.02)
+        assert any("needs a layout" in _cells_text(screen, update) for update in app.shown[shown:])
+
+
+def _cells_text(screen: Screen, update) -> str:
+    """The characters a partial update writes, in order."""
+    from rich.console import Console
+
+    console = Console(width=40, height=5, color_system="truecolor", force_terminal=True, legacy_windows=False)
+    return "".join(segment.text for segment in update.__rich_console__(console, console.options) if not segment.control)
