@@ -76,6 +76,8 @@ class FastTable(DataTable[Any]):
         self._line_cache = _NoCache()  # type: ignore[assignment]
         self._cells_cache: LRUCache[tuple[Any, ...], Any] = LRUCache(2000)
         self._lines_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(300)
+        self._extend_styles: LRUCache[tuple[Any, ...], Style] = LRUCache(300)
+        """The style of the space after a row's last cell (its meta holds the row's index)."""
         self._row_versions: dict[RowKey, int] = {}
         self._cell_versions: dict[RowKey, dict[ColumnKey, int]] = {}
         """Each updated cell's version: a row repainted renders again only its changed cells.
@@ -222,10 +224,19 @@ class FastTable(DataTable[Any]):
                 lines = self._render_cell(row_index, column_index, base_style, width, cursor=cursor, hover=hover)
             segments.extend(lines[0])
         width = self.size.width
-        extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
-        extend = base_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        extend_key = (row_index, cursor, hover, self.show_cursor, common)
+        extend = self._extend_styles.get(extend_key)
+        if extend is None:
+            extend_style, _ = self._get_styles_to_render_cell(
+                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False)
+            extend = base_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+            self._extend_styles[extend_key] = extend
         segments.append(Segment(" " * max(0, width - used), extend))
+        if used <= width and x1 <= 0 and x2 >= width:
+            # The whole row, as wide as the table: nothing to crop or pad, and nothing to
+            # merge (each cell's segments are merged when it is rendered, and no two cells
+            # share a style: each carries its own row and column).
+            return Strip(segments, width)
         total = max(width, used)
         if x1 <= 0 and x2 >= total:  # nothing to crop: the cells' widths are known, not measured again
             strip = Strip(segments, total)
@@ -236,6 +247,7 @@ class FastTable(DataTable[Any]):
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._lines_cache.clear()
+        self._extend_styles.clear()
         self._cells_cache.clear()
 
     def clear(self, columns: bool = False) -> Any:
@@ -317,7 +329,7 @@ class FastTable(DataTable[Any]):
         line.extend(body)
         if width - pad - used > 0:
             line.append(Segment(" " * (width - pad - used)))
-        lines = [list(Segment.apply_style(line, style=pre, post_style=post))]
+        lines = [list(Segment.simplify(Segment.apply_style(line, style=pre, post_style=post)))]
         self._cells_cache[cache_key] = lines
         return lines
 
