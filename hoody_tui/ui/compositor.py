@@ -31,6 +31,8 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable
 
 __all__ = ["TouchedOnlyCompositor", "DashboardScreen"]
 
@@ -113,6 +115,15 @@ class TouchedOnlyCompositor(Compositor):
                        widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top)))
 
 
+def _settled(widget: Widget) -> bool:
+    """Whether a widget that does work of its own when idle has none pending: a table
+    measures new rows and changed cells then (painted before, its columns could be a
+    frame behind). Any other such widget is left to Textual's way."""
+    if isinstance(widget, DataTable):
+        return not widget._require_update_dimensions and not widget._updated_cells
+    return False
+
+
 def _runs(pieces: list[Region]) -> list[tuple[int, int]]:
     """The lines ``pieces`` cover, as runs of consecutive lines (top, bottom exclusive)."""
     spans = sorted((piece.y, piece.bottom) for piece in pieces if piece.height)
@@ -166,7 +177,8 @@ class DashboardScreen(Screen[None]):
         dirty = []
         for widget in self._compositor.visible_widgets:
             if widget._repaint_required:
-                if widget._layout_required or widget._scroll_required or widget._refresh_styles_required:
+                if (widget._layout_required or widget._scroll_required or widget._refresh_styles_required
+                        or (type(widget)._on_idle is not Widget._on_idle and not _settled(widget))):
                     return False
                 dirty.append(widget)
         if not dirty:

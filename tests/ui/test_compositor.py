@@ -228,3 +228,23 @@ def _cells_text(screen: Screen, update) -> str:
 
     console = Console(width=40, height=5, color_system="truecolor", force_terminal=True, legacy_windows=False)
     return "".join(segment.text for segment in update.__rich_console__(console, console.options) if not segment.control)
+
+
+async def test_a_table_still_to_measure_its_new_rows_is_painted_the_usual_way() -> None:
+    app = Board()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        table = app.query_one(DataTable)
+        table.add_row("● busy", "Session 40", "280")
+        table.update_cell_at((0, 2), "moved")  # and a row on screen changed with it
+        assert table._require_update_dimensions and table._repaint_required
+        assert not screen.paint_now()  # its columns are measured when it is idle: Textual paints it then
+        for _ in range(100):  # Textual measures the table, lays it out and paints it
+            await pilot.pause(0.01)
+            if not (table._require_update_dimensions or screen._layout_required or screen._layout_widgets
+                    or any(w._repaint_required or w._layout_required for w in screen._compositor.visible_widgets)):
+                break
+        assert not table._require_update_dimensions
+        table.update_cell_at((0, 2), "changed")
+        assert screen.paint_now()  # a plain change of a settled table: painted at once
