@@ -248,3 +248,28 @@ async def test_a_table_still_to_measure_its_new_rows_is_painted_the_usual_way() 
         assert not table._require_update_dimensions
         table.update_cell_at((0, 2), "changed")
         assert screen.paint_now()  # a plain change of a settled table: painted at once
+
+
+async def test_a_changed_row_draws_that_line_of_the_table_not_the_table() -> None:
+    app = Board()
+    crops: list[tuple[str, int]] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        table = app.query_one(DataTable)
+        region, _ = compositor.visible_widgets[table]
+        rows = {Region(region.x, region.y + 3, region.width, 1), Region(region.x, region.y + 7, region.width, 1)}
+        original = Widget.render_lines
+
+        def counting(self: Widget, crop: Region):
+            crops.append((self.id or type(self).__name__, crop.height))
+            return original(self, crop)
+
+        Widget.render_lines = counting  # type: ignore[method-assign]
+        try:
+            compositor._dirty_regions = set(rows)
+            compositor.render_partial_update()
+        finally:
+            Widget.render_lines = original  # type: ignore[method-assign]
+    # Two lines of the table, not its 23 (the scroll bar in front of the rows' ends: its two lines too).
+    assert sorted(crops) == [("ScrollBar", 1), ("ScrollBar", 1), ("table", 1), ("table", 1)]
