@@ -34,6 +34,8 @@ BATCH_MAX = 2000
 QUEUE_MAX = 4000
 YIELD_EVERY = 0.002
 """Longest the reader holds the event loop, in seconds."""
+FRESH_AFTER = 0.01
+"""A batch this long after the last one starts a new slice of YIELD_EVERY."""
 APPLY_SLICE = 64
 """Events applied to the store between two looks at the clock (and at a key waiting)."""
 APPLY_BUDGET = 0.002
@@ -101,10 +103,20 @@ class EventPump:
             step_aside = self.priority.step_aside
             held = self.priority.held
             turn = clock() + YIELD_EVERY
+            done = clock()  # when the last batch was queued
             try:
                 async for batch in self._batches():
                     if not batch:
                         continue
+                    now = clock()
+                    if now - done > FRESH_AFTER:
+                        # The stream had nothing for a while (a gathered read comes every
+                        # 40 ms): the loop had its turns meanwhile, so this is a new slice.
+                        # Counted from the last one, every such read stepped aside after
+                        # its first batch, and the pump woke twice a read. (Not any gap
+                        # over the slice: on a slow machine one step of parsing under a
+                        # flood may take that long, and the reader must still yield.)
+                        turn = now + YIELD_EVERY
                     while waiting >= QUEUE_MAX:
                         room.clear()
                         await room.wait()
@@ -117,6 +129,7 @@ class EventPump:
                     if clock() >= turn or held():
                         await step_aside()  # (for longer while the person acts: a key first)
                         turn = clock() + YIELD_EVERY
+                    done = clock()
             finally:
                 queue.put_nowait(None)  # after all it read: what came before the end is applied
 

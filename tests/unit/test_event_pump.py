@@ -161,3 +161,41 @@ def test_a_key_waiting_ends_a_step_of_applying_a_batch_early(monkeypatch):
 
     assert published(hold=False) == [200]
     assert published(hold=True) == [pump_module.APPLY_SLICE, 200 - pump_module.APPLY_SLICE]
+
+
+def test_a_gathered_read_is_queued_whole_and_applied_in_one_step(monkeypatch):
+    """A read that comes after the stream was quiet (a gathered stream: every 40 ms) starts
+    a new slice: its batches are queued in one step and the pump applies them together (one
+    publication a read), instead of stepping aside after the read's first batch as if the
+    last slice had run on all that while."""
+    from hoody_tui.core import pump as pump_module
+
+    class Clock:
+        now = 100.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+    clock = Clock()
+    monkeypatch.setattr(pump_module, "time", clock)  # the pump's clock, moved by the source
+
+    class Gathered:
+        async def batches(self):
+            yield [ConnectionState("live"), Resync(reconnect=False)]
+            for read in range(3):
+                await asyncio.sleep(0)  # the read waits for the stream (the loop has its turns)
+                clock.now += 0.04
+                for step in range(3):  # one read, three steps of frames, back to back
+                    yield [ev("session.status", sessionID="s1", status={"type": "busy" if step % 2 else "idle"}),
+                           ev("session.updated", info={"id": "s1", "title": f"read {read} step {step}"})]
+
+    store = WorkspaceStore()
+    posted: list[object] = []
+
+    async def listing() -> Snapshot:
+        return Snapshot(sessions=[Session(id="s1", title="one")], statuses={}, permissions=[], questions=[])
+
+    asyncio.run(EventPump(Gathered(), store, posted.append, listing).run())  # type: ignore[arg-type]
+    updates = [m for m in posted if isinstance(m, StoreUpdated) and not m.changes.resynced]
+    assert len(updates) == 3  # one a read (six before: the read's first step, then the rest)
+    assert store.sessions["s1"].title == "read 2 step 2"
