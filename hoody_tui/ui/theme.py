@@ -43,6 +43,13 @@ def _contrast(a: Color, b: Color) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+_resolved: dict[tuple[str, str], str] = {}
+_resolved_for: list[dict[str, str]] = [{}]
+"""Colours resolved from the theme variables they were read from (the app replaces its
+variables dict whenever the theme or its CSS changes): a table row asks for its status
+colour each time it is built, and resolving one (parse, blend, contrast) cost ~10 us."""
+
+
 def theme_color(app: App, name: str) -> str:
     """The theme's colour ``$name`` as a Rich style string (follows dark/light themes).
 
@@ -50,6 +57,17 @@ def theme_color(app: App, name: str) -> str:
     colour at 60 %): those are blended onto the background here, since Rich cannot.
     """
     variables = app.theme_variables
+    if _resolved_for[0] is not variables:
+        _resolved.clear()
+        _resolved_for[0] = variables
+    key = (app.theme, name)
+    color = _resolved.get(key)
+    if color is None:
+        color = _resolved[key] = _resolve(app, variables, name)
+    return color
+
+
+def _resolve(app: App, variables: dict[str, str], name: str) -> str:
     value = variables.get(name) or variables.get("foreground") or ""
     try:
         background = Color.parse(variables.get("background", "#000000"))

@@ -467,6 +467,34 @@ def test_light_theme_text_colours_are_readable_on_its_background():
     assert theme_color(app, "success") == Color.parse(app.theme_variables["success"]).hex6  # dark: unchanged
 
 
+async def test_a_theme_colour_is_resolved_once_per_theme(monkeypatch):
+    """Rows ask for their colours every time they are built: resolved once, again after
+    the theme changes (its variables are new then), and the same as resolving afresh."""
+    from hoody_tui.ui import theme as theme_module
+
+    resolved: list[str] = []
+    resolve = theme_module._resolve
+
+    def counting(app, variables, name):
+        resolved.append(name)
+        return resolve(app, variables, name)
+
+    monkeypatch.setattr(theme_module, "_resolve", counting)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.theme = "textual-dark"
+        await pilot.pause()
+        resolved.clear()
+        dark = theme_module.theme_color(app, "warning")
+        assert theme_module.theme_color(app, "warning") == dark and resolved == ["warning"]
+        app.theme = "textual-light"
+        await pilot.pause()
+        resolved.clear()
+        light = theme_module.theme_color(app, "warning")
+        assert resolved == ["warning"] and light != dark
+        assert light == resolve(app, app.theme_variables, "warning")
+
+
 async def test_the_cursor_stays_on_its_row_when_rows_arrive_above_it():
     """Issue 13.9: live rows added above the cursor (a new session, newest first; a job
     that sorts before it) must not move the selection to another row."""
