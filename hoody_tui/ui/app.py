@@ -124,7 +124,7 @@ class HoodyApp(App[int]):
         self._frozen = False
         self._collector_hold: CollectorHold | None = None
         """Collections wait while a key is on its way (with tune_gc; see runtime)."""
-        self.pacer = Pacer(self.schedule, self.flush_views, options.view_refresh)
+        self.pacer = Pacer(self.schedule, self.flush_views, options.view_refresh, after=self.paint_now)
         self.alerts = Alerts(self)
         self.notices: deque[FlashEntry] = deque(maxlen=100)
         """The last notices, wherever they were shown (the flash line of the screen on top)."""
@@ -394,7 +394,10 @@ class HoodyApp(App[int]):
         for index, part in changes.items():
             if part.errors:
                 self.alerts.session_errors(part.errors, self.source(index))
-        if isinstance(self.screen, DashboardScreen):
+
+    def paint_now(self) -> None:
+        """What a paced update changed, painted in its step (see DashboardScreen.paint_now)."""
+        if not self._shutting_down() and isinstance(self.screen, DashboardScreen):
             self.screen.paint_now()
 
     def redraw_all(self) -> None:

@@ -33,9 +33,13 @@ class Scheduled(Protocol):
 
 class Pacer:
     def __init__(self, schedule: Callable[[float, Callable[[], None]], Scheduled], show: Callable[[Batch], None],
-                 minimum: float) -> None:
+                 minimum: float, after: Callable[[], object] | None = None) -> None:
         self._schedule = schedule
         self._show = show
+        self._after = after
+        """Run right after each update, its time not counted in the update's cost (the
+        app's paint: painted in the update's step, as Textual would a moment later, and
+        paced as before, by what the views cost)."""
         self.minimum = minimum
         self._pending: Batch | None = None
         self._timer: Scheduled | None = None
@@ -73,3 +77,5 @@ class Pacer:
         self._show(changes)
         cost = time.monotonic() - started
         self._gap = min(LONGEST_GAP, max(self.minimum, 3 * cost)) if self.minimum else 0.0
+        if self._after is not None:
+            self._after()

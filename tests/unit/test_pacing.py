@@ -88,3 +88,24 @@ def test_a_cancelled_pacer_shows_nothing_more(clock):
     assert cancelled == [True]
     pacer.flush()  # (a handle that fired anyway)
     assert not shown
+
+
+def test_the_paint_after_an_update_runs_in_its_step_and_does_not_count_in_its_cost(clock):
+    """The app paints right after each update (``after``); the next update is paced by
+    what the views cost, as when the paint came a moment later from Textual."""
+    order: list[str] = []
+    waits: list[float] = []
+
+    def show(batch) -> None:
+        order.append("show")
+        clock.now += 0.010  # the views: 10 ms
+
+    def paint() -> None:
+        order.append("paint")
+        clock.now += 0.030  # the paint: 30 ms, not the views' cost
+
+    pacer = Pacer(lambda wait, flush: waits.append(wait) or object(), show, 0.04, after=paint)  # type: ignore[arg-type]
+    pacer.add({0: Changes()})
+    assert order == ["show", "paint"]
+    pacer.add({0: Changes()})  # 40 ms after the first began: due (3 x 10 ms < the 40 ms minimum)
+    assert order == ["show", "paint", "show", "paint"] and waits == []  # (counted, 3 x 40: 80 ms more)
