@@ -82,6 +82,9 @@ class StatusBar(Horizontal):
         self._clock = clock
         self._insecure = insecure
         self._texts: dict[str, str] = {}
+        self._labels: dict[str, Static] = {}
+        """The labels by id, once found: the counts are set on every paced update (a DOM
+        query for each of three labels was most of that, ~100 us an update under load)."""
         self._composed = False
         self._retry_at: float | None = None
         """When the next reconnect attempt starts (monotonic), while reconnecting."""
@@ -89,7 +92,9 @@ class StatusBar(Horizontal):
     def _set(self, label_id: str, text: str) -> Static:
         """Show ``text`` in a label; the screen is laid out again only when its width changes
         (a layout pass costs a full repaint, and the counts change many times a second)."""
-        label = self.query_one(f"#{label_id}", Static)
+        label = self._labels.get(label_id)
+        if label is None:
+            label = self._labels[label_id] = self.query_one(f"#{label_id}", Static)
         old = self._texts.get(label_id)
         if old != text:
             self._texts[label_id] = text
