@@ -377,13 +377,14 @@ class HoodyApp(App[int]):
             for source in inbox:
                 if source.index in changes and (service is None or service is source.service):
                     apply(changes[source.index])
+        # (No batch_update: nothing can paint in the middle of this synchronous step, and
+        # the batch's end woke the app's own queue for nothing on every update.)
         try:
-            with self.batch_update():
-                for name in VIEWS:
-                    if name == self.current_view:
-                        self.view(name).apply_changes(changes)
-                    else:
-                        self._dirty.add(name)
+            for name in VIEWS:
+                if name == self.current_view:
+                    self.view(name).apply_changes(changes)
+                else:
+                    self._dirty.add(name)
         except NoMatches:
             # A paced update can run while Textual takes the screens apart on exit: a
             # view without its children then has nothing to update. At any other time
