@@ -83,8 +83,8 @@ class StatusBar(Horizontal):
         self._insecure = insecure
         self._texts: dict[str, str] = {}
         self._labels: dict[str, Static] = {}
-        """The labels by id, once found: the counts are set on every paced update (a DOM
-        query for each of three labels was most of that, ~100 us an update under load)."""
+        """The labels by id, once found: the counts are set on every paced update, and a
+        DOM query for each label each time was work for nothing."""
         self._composed = False
         self._retry_at: float | None = None
         """When the next reconnect attempt starts (monotonic), while reconnecting."""
