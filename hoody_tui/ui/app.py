@@ -289,7 +289,9 @@ class HoodyApp(App[int]):
             self.status_bar.refresh_sources()
             self._dirty.update(("sessions", "gates", "jobs"))  # stale rows dim, and back
             view = self.view(self.current_view)
-            if isinstance(view, TableView):
+            if isinstance(view, TableView) and not self._shutting_down():
+                # (A source's connection changes while Textual takes the screens apart on
+                # exit, too: a server that went away keeps being retried.)
                 self._dirty.discard(self.current_view)
                 view.refresh_rows(None)
         self.alerts.connection(state, source)

@@ -149,6 +149,26 @@ async def test_killing_one_server_leaves_the_others_gates_listed_and_decidable(m
         b.stop()
 
 
+async def test_a_connection_change_while_the_gates_view_is_taken_apart_is_no_crash(make_server):
+    """A server that went away is retried while Textual takes the screens apart on exit: a
+    connection change then reaches a gates view without its detail pane (seen in CI as a
+    crash at the end of the test above). It is shown in the status bar, and nothing breaks."""
+    from hoody_tui.events.items import ConnectionState
+    from hoody_tui.ui.messages import ConnectionChanged
+    from hoody_tui.ui.widgets.gate_detail import GateDetail
+
+    a, b = make_server(), make_server()
+    sa = a.call(a.state.create_session, "A")["id"]
+    gate = permission(a, sa, "ls")
+    app = app_over(source(a, "a"), source(b, "b"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await show_gate(pilot, app, gate)
+        await app.gates_view.query_one(GateDetail).remove()  # as at exit, the pane goes first
+        app.post_message(ConnectionChanged(ConnectionState("reconnecting", attempt=1, delay=1.0), source=1))
+        await pilot.pause()
+        assert app.is_running and app.inbox.sources[1].connection.phase == "reconnecting"
+
+
 async def test_a_batch_sends_exactly_the_marked_gates_and_never_always(make_server):
     a, b = make_server(), make_server()
     sa = a.call(a.state.create_session, "A")["id"]

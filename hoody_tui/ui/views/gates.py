@@ -344,7 +344,7 @@ class GatesView(TableView):
 
     def refresh_rows(self, changes: Batch | None) -> None:
         super().refresh_rows(changes)
-        if self.is_mounted:
+        if self.is_mounted and self._part("GateDetail") is not None:  # (not while taken apart)
             self.show_selected()
 
     # --- the detail pane -----------------------------------------------------------------
