@@ -111,8 +111,8 @@ class TouchedOnlyCompositor(Compositor):
             # Only the widget's lines that a dirty region crosses (a changed row of a
             # table, not the whole table: its other lines are not written).
             for top, bottom in _runs(pieces):
-                yield (Region(x, top, width, bottom - top), Region(x, top, width, bottom - top),
-                       widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top)))
+                band = Region(x, top, width, bottom - top)  # (as region and clip: drawn whole)
+                yield band, band, widget.render_lines(band.translate((-region.x, -region.y)))
 
 
 def _settled(widget: Widget) -> bool:
