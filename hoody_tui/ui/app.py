@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
 from ..core.backend import Backend
@@ -39,7 +40,7 @@ from ..store.state import WorkspaceStore
 from ..text import markup_literal, neutralise, one_line, shorten
 from . import messages as M
 from .alerts import Alerts
-from .compositor import DashboardScreen
+from .compositor import DashboardScreen, release_idle
 from .help import help_rows
 from .pacing import Pacer
 from .screens.help import HelpScreen
@@ -124,7 +125,10 @@ class HoodyApp(App[int]):
         self._frozen = False
         self._collector_hold: CollectorHold | None = None
         """Collections wait while a key is on its way (with tune_gc; see runtime)."""
-        self.pacer = Pacer(self.schedule, self.flush_views, options.view_refresh, after=self.paint_now)
+        self.pacer = Pacer(self.schedule, self._paced_update, options.view_refresh, after=self.paint_now)
+        self.idle_held: list[Widget] | None = None
+        """While a paced update runs: the widgets whose idle prompt waits for its paint
+        (see compositor.idle_held)."""
         self.alerts = Alerts(self)
         self.notices: deque[FlashEntry] = deque(maxlen=100)
         """The last notices, wherever they were shown (the flash line of the screen on top)."""
@@ -398,10 +402,23 @@ class HoodyApp(App[int]):
             if part.errors:
                 self.alerts.session_errors(part.errors, self.source(index))
 
+    def _paced_update(self, changes: M.Batch) -> None:
+        """The Pacer's update: the views brought in line, each refreshed widget's idle
+        prompt held for the paint that follows (``paint_now``, run right after, always)."""
+        self.idle_held = []
+        self.flush_views(changes)
+
     def paint_now(self) -> None:
-        """What a paced update changed, painted in its step (see DashboardScreen.paint_now)."""
-        if not self._shutting_down() and isinstance(self.screen, DashboardScreen):
-            self.screen.paint_now()
+        """What a paced update changed, painted in its step (see DashboardScreen.paint_now);
+        then the idle prompts it held, that the paint left something to do for."""
+        held, self.idle_held = self.idle_held, None
+        painted: list[Widget] = []
+        try:
+            if not self._shutting_down() and isinstance(self.screen, DashboardScreen):
+                painted = self.screen.paint_now()
+        finally:
+            if held:
+                release_idle(held, painted)
 
     def redraw_all(self) -> None:
         """Redraw every view from the store (after a theme change)."""

@@ -34,7 +34,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-__all__ = ["TouchedOnlyCompositor", "DashboardScreen"]
+__all__ = ["TouchedOnlyCompositor", "DashboardScreen", "idle_held", "release_idle"]
 
 
 class TouchedOnlyCompositor(Compositor):
@@ -115,6 +115,44 @@ class TouchedOnlyCompositor(Compositor):
                 yield band, band, widget.render_lines(band.translate((-region.x, -region.y)))
 
 
+def idle_held(widget: Widget) -> bool:
+    """Hold ``widget``'s idle prompt while a paced update runs (the app's ``idle_held``);
+    False when none runs (then the caller prompts as usual). Textual answers each
+    refresh with a ``Prompt`` to the widget, a task step of its own (~55-100 us in a
+    paced frame) that finds nothing left to do once the update's paint
+    (:meth:`DashboardScreen.paint_now`) has drawn it. What is held is given back after
+    the paint (:func:`release_idle`) unless the widget was painted and has nothing else
+    to do when idle. The widgets refreshed on every paced update (the tables, the status
+    bar's labels) call this from their ``check_idle``."""
+    held: list[Widget] | None = getattr(widget.app, "idle_held", None)
+    if held is None:
+        return False
+    held.append(widget)
+    return True
+
+
+def release_idle(held: Iterable[Widget], painted: Iterable[Widget]) -> None:
+    """The idle prompts held while a paced update ran: each is sent now, as Textual would
+    have, unless its widget was painted in the update's step and has nothing else to do
+    when idle (no repaint, layout, scroll, styles, recompose or callback pending, no idle
+    handler with work of its own)."""
+    done = set(painted)
+    for widget in dict.fromkeys(held):
+        if widget in done and not _idle_work(widget):
+            continue
+        widget.check_idle()
+
+
+def _idle_work(widget: Widget) -> bool:
+    """Whether a widget's idle event would do anything."""
+    return bool(
+        widget._repaint_required or widget._layout_required or widget._scroll_required
+        or widget._refresh_styles_required or widget._recompose_required or widget._next_callbacks
+        or getattr(type(widget), "on_idle", None) is not None
+        or (type(widget)._on_idle is not Widget._on_idle and not _settled(widget))
+    )
+
+
 def _settled(widget: Widget) -> bool:
     """Whether a widget that does work of its own when idle has none pending: a table
     measures new rows and changed cells then (painted before, its columns could be a
@@ -161,33 +199,34 @@ class DashboardScreen(Screen[None]):
             return
         super()._on_timer_update()
 
-    def paint_now(self) -> bool:
+    def paint_now(self) -> list[Widget]:
         """Paint the widgets whose content changed, now, in the caller's step (the paced
         view update's): Textual reaches the same paint through each widget's message
         queue, the screen's, its idle event and its update timer: several loop steps
         and a wake-up of its own, 16 ms later at most, for every frame (and the timer
         woke again a tick after each paint). Only plain repaints are taken here: a
         widget that needs layout, scrolling or new styles, a screen that does, a batch
-        or a key's hold leave everything to Textual's way. False when nothing was painted."""
+        or a key's hold leave everything to Textual's way. The widgets painted (none: the
+        paint was left to Textual, or nothing had changed)."""
         app = self.app
         if (not self.is_current or app._batch_count or self._layout_required or self._scroll_required
                 or self._recompose_required or self._repaint_required or self._layout_widgets
                 or (self._held is not None and self._held() > 0)):
-            return False
+            return []
         dirty = []
         for widget in self._compositor.visible_widgets:
             if widget._repaint_required:
                 if (widget._layout_required or widget._scroll_required or widget._refresh_styles_required
                         or (type(widget)._on_idle is not Widget._on_idle and not _settled(widget))):
-                    return False
+                    return []
                 dirty.append(widget)
         if not dirty:
-            return False
+            return []
         for widget in dirty:
             widget._repaint_required = False  # (its idle then posts no Update: painted here)
         self._dirty_widgets.update(dirty)
         super()._on_timer_update()
-        return True
+        return dirty
 
     def _after_hold(self) -> None:
         self._resume = None

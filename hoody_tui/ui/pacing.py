@@ -74,8 +74,10 @@ class Pacer:
             return
         started = self._last = time.monotonic()
         self.flushes += 1
-        self._show(changes)
-        cost = time.monotonic() - started
-        self._gap = min(LONGEST_GAP, max(self.minimum, 3 * cost)) if self.minimum else 0.0
-        if self._after is not None:
-            self._after()
+        try:
+            self._show(changes)
+            cost = time.monotonic() - started
+            self._gap = min(LONGEST_GAP, max(self.minimum, 3 * cost)) if self.minimum else 0.0
+        finally:  # (also after an update that failed: what it changed is painted, what it held given back)
+            if self._after is not None:
+                self._after()

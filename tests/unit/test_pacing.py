@@ -109,3 +109,18 @@ def test_the_paint_after_an_update_runs_in_its_step_and_does_not_count_in_its_co
     assert order == ["show", "paint"]
     pacer.add({0: Changes()})  # 40 ms after the first began: due (3 x 10 ms < the 40 ms minimum)
     assert order == ["show", "paint", "show", "paint"] and waits == []  # (counted, 3 x 40: 80 ms more)
+
+
+def test_the_paint_runs_even_when_the_update_fails(clock):
+    """The paint also gives back the idle prompts the update held: it runs after an update
+    that raised (the error still reaches the caller, the app's handler)."""
+    order: list[str] = []
+
+    def show(batch) -> None:
+        order.append("show")
+        raise RuntimeError("a view failed")
+
+    pacer = Pacer(lambda wait, flush: object(), show, 0.04, after=lambda: order.append("paint"))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="a view failed"):
+        pacer.add({0: Changes()})
+    assert order == ["show", "paint"]
