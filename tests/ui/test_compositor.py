@@ -273,3 +273,132 @@ async def test_a_changed_row_draws_that_line_of_the_table_not_the_table() -> Non
             Widget.render_lines = original  # type: ignore[method-assign]
     # Two lines of the table, not its 23 (the scroll bar in front of the rows' ends: its two lines too).
     assert sorted(crops) == [("ScrollBar", 1), ("ScrollBar", 1), ("table", 1), ("table", 1)]
+
+
+class PacedBoard(App[None]):
+    """The main screen with a status label and a table, as a paced update changes them."""
+
+    CSS = "#count { width: auto; } FastTable { height: 1fr; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = 0.0
+        self.idle_held: list[Widget] | None = None
+        self.shown: list[object] = []
+
+    def get_default_screen(self) -> Screen:
+        return DashboardScreen(id="_default", held=lambda: self.hold)
+
+    def compose(self) -> ComposeResult:
+        from hoody_tui.ui.widgets.fast_table import FastTable
+        from hoody_tui.ui.widgets.status_bar import BarLabel
+
+        yield BarLabel("busy 0  ", id="count")
+        yield FastTable(id="table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#table", DataTable)
+        table.add_columns("status", "title")
+        for i in range(5):
+            table.add_row("● busy", f"Session {i}", key=str(i))
+
+    def _display(self, screen: Screen, renderable) -> None:
+        self.shown.append(renderable)
+        super()._display(screen, renderable)
+
+    def paced(self, change) -> list[Widget]:
+        """What the app's paced update does: the change with idle prompts held, the paint,
+        then the prompts the paint left something to do for."""
+        from hoody_tui.ui.compositor import release_idle
+
+        self.idle_held = []
+        change()
+        held, self.idle_held = self.idle_held, None
+        painted = self.screen.paint_now()  # type: ignore[attr-defined]
+        release_idle(held, painted)
+        return painted
+
+
+def _prompts(*widgets: Widget) -> list[str]:
+    """Records the idle prompts posted to ``widgets`` (by id)."""
+    from textual.messages import Prompt
+
+    posted: list[str] = []
+    for widget in widgets:
+        original = widget.post_message
+
+        def post(message, widget=widget, original=original):
+            if isinstance(message, Prompt):
+                posted.append(widget.id or "")
+            return original(message)
+
+        widget.post_message = post  # type: ignore[method-assign]
+    return posted
+
+
+async def _settle(pilot, screen) -> None:
+    for _ in range(100):
+        await pilot.pause(0.01)
+        if not any(w._repaint_required or w._layout_required for w in screen._compositor.visible_widgets) \
+                and not screen._layout_required and not screen._dirty_widgets:
+            return
+
+
+async def test_widgets_painted_in_a_paced_update_get_no_idle_prompt_for_it() -> None:
+    """A refreshed table and label would each get a Prompt (a task step) that finds
+    nothing to do once the update's paint drew them: held while the update runs, and
+    dropped for what the paint drew."""
+    from hoody_tui.ui.widgets.status_bar import BarLabel
+
+    app = PacedBoard()
+    async with app.run_test(size=(40, 10)) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        label = app.query_one("#count", BarLabel)
+        table = app.query_one("#table", DataTable)
+        posted = _prompts(label, table)
+        shown = len(app.shown)
+
+        def change() -> None:
+            label.show("busy 7  ", layout=False)
+            table.update_cell("2", table.ordered_columns[0].key, "○ idle")
+
+        painted = app.paced(change)
+        assert set(painted) == {label, table} and len(app.shown) == shown + 1
+        assert posted == []  # no prompt: both were drawn in the update's step
+        text = _cells_text(screen, app.shown[-1])
+        assert "busy 7" in text and "idle" in text
+        await pilot.pause(0.05)
+        assert posted == [] and len(app.shown) == shown + 1  # and nothing left to paint again
+
+
+async def test_a_held_idle_prompt_is_given_back_when_the_paint_leaves_work() -> None:
+    """When the paint is left to Textual (a key's hold here) or a widget has more to do
+    when idle (a callback), its prompt is posted after the update, and the work done."""
+    from hoody_tui.ui.widgets.status_bar import BarLabel
+
+    app = PacedBoard()
+    async with app.run_test(size=(40, 10)) as pilot:
+        screen = app.screen
+        await _settle(pilot, screen)
+        label = app.query_one("#count", BarLabel)
+        table = app.query_one("#table", DataTable)
+        posted = _prompts(label, table)
+        app.hold = 5.0
+        assert app.paced(lambda: label.show("busy 8  ", layout=False)) == []
+        assert posted == ["count"]  # given back: Textual's way paints it
+        app.hold = 0.0
+        screen._on_timer_update()  # (the screen's timer, resumed after the hold)
+        await _settle(pilot, screen)
+        assert any("busy 8" in _cells_text(screen, update) for update in app.shown if update is not None)
+        posted.clear()
+        called: list[str] = []
+
+        def change() -> None:
+            table.update_cell("1", table.ordered_columns[0].key, "○ idle")
+            table.call_next(lambda: called.append("next"))
+
+        assert table in app.paced(change)
+        assert posted == ["table"]  # painted, but a callback waits for its idle turn
+        await pilot.pause(0.05)
+        assert called == ["next"]

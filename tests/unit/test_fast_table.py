@@ -151,3 +151,84 @@ async def test_updates_in_a_held_block_refresh_their_rows_once_together() -> Non
         assert calls[1:] == [(table._get_row_region(1),)]
         await pilot.pause()
         assert "changed t… " in "".join(s.text for s in table.render_line(1 + 3))  # (cut to its column)
+
+
+class Boxed(App[None]):
+    """A FastTable inside a coloured container, with many rows (a scroll bar), so the
+    table's lines blend its own and its parent's backgrounds."""
+
+    CSS = """
+    #frame { background: $panel; height: 1fr; }
+    #frame FastTable { height: 1fr; background: $surface 60%; }
+    #frame FastTable.-boxed { border: round $accent; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Vertical
+
+        with Vertical(id="frame"):
+            yield FastTable(cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(FastTable)
+        for index, width in enumerate(WIDTHS):
+            table.add_column(f"c{index}", key=f"c{index}", width=width)
+        for index in range(40):
+            row = ROWS[index % len(ROWS)]
+            table.add_row(*row, key=str(index))
+
+
+def _segments(lines) -> list[tuple[int, list[tuple[str, object]]]]:
+    return [(line.cell_length, [(s.text, s.style) for s in line]) for line in lines]
+
+
+def _as_textual_draws(table: FastTable, crop: Region) -> list[tuple[int, list[tuple[str, object]]]]:
+    """The lines Textual's styles cache makes of ``crop`` (drawn afresh: nothing cached)."""
+    from textual.widget import Widget
+
+    table._styles_cache.clear()
+    return _segments(Widget.render_lines(table, crop))
+
+
+async def test_a_plain_tables_lines_are_what_textual_draws_of_them() -> None:
+    """FastTable draws its lines without Textual's styles cache (no border, padding,
+    outline, tint or opacity to add): the same segments, for whole lines and cut ones,
+    scrolled, hovered, with the cursor, after a theme change and after inline styles of
+    the table or its parent change; a table with a border and padding is drawn Textual's way."""
+    app = Boxed()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(FastTable)
+        await pilot.pause()
+        width = table.region.width
+        crops = [Region(0, 0, width, table.region.height), Region(0, 3, width, 1), Region(2, 4, 9, 3)]
+
+        def check(label: str) -> None:
+            for crop in crops:
+                assert _segments(table.render_lines(crop)) == _as_textual_draws(table, crop), (label, crop)
+            assert table._boxed is not None and table._boxed.inner is not None, label  # (its own way, checked)
+
+        check("as mounted")
+        table.move_cursor(row=4)
+        table.hover_coordinate = table.hover_coordinate._replace(row=3)
+        table.update_cell("3", "c1", "changed")
+        await pilot.pause()
+        check("cursor, hover and a changed cell")
+        table.scroll_to(y=7, x=3, animate=False, immediate=True)
+        await pilot.pause()
+        check("scrolled")
+        before = _segments(table.render_lines(crops[1]))
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        check("another theme")
+        assert _segments(table.render_lines(crops[1])) != before  # (the new colours, not the old lines)
+        table.styles.background = "red"
+        await pilot.pause()
+        check("the table's inline background")
+        app.query_one("#frame").styles.background = "blue"
+        await pilot.pause()
+        check("the parent's inline background")
+        table.add_class("-boxed")
+        await pilot.pause()
+        for crop in crops:
+            assert _segments(table.render_lines(crop)) == _as_textual_draws(table, crop)
+        assert table._boxed is not None and table._boxed.inner is None  # a border and padding: Textual's way
