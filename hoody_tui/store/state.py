@@ -543,8 +543,11 @@ class WorkspaceStore:
         """Add or replace a job. Finished jobs are kept up to ``job_limit``, the oldest
         finished going first: active ones are always kept, and a session's whole history
         is paged from the server by the jobs view."""
+        active = self._active_jobs
+        if active is not None:  # kept counted (it is read on every paced update)
+            before = self.jobs.get(job.id)
+            self._active_jobs = active + (not job.is_terminal) - (before is not None and not before.is_terminal)
         self.jobs[job.id] = job
-        self._active_jobs = None
         changes.jobs.add(job.id)
         finished = self._finished
         if job.is_terminal:
@@ -667,6 +670,10 @@ def _answers_text(answers: Any) -> str | None:
 def _merge_job(old: Job | None, new: Job) -> Job:
     """A job event may carry only some fields; keep what it leaves out."""
     if old is None:
+        return new
+    if new.model_fields_set >= old.model_fields_set and new.__pydantic_extra__ == old.__pydantic_extra__:
+        # Nothing of the old one is left out: the merge would be ``new`` field for field
+        # (the common case, a whole job each time; a copy cost ~5 us a job event).
         return new
     update = {name: getattr(new, name) for name in new.model_fields_set}
     return old.model_copy(update=update)

@@ -74,8 +74,11 @@ events = st.one_of(
     st.builds(lambda s, g: {"type": "permission.replied", "properties": {"sessionID": s, "requestID": g, "reply": "once"}}, ids, gates),
     st.builds(lambda s, g: {"type": "question.asked", "properties": {"id": "q" + g, "sessionID": s, "questions": []}}, ids, gates),
     st.builds(lambda s, g: {"type": "question.rejected", "properties": {"sessionID": s, "requestID": "q" + g}}, ids, gates),
-    st.builds(lambda s, j: {"type": "job.updated", "properties": {"job": {"id": j, "sessionID": s, "status": "running"}}},
-              ids, st.sampled_from(["j1", "j2"])),
+    st.builds(lambda s, j, status: {"type": "job.updated", "properties": {"job": {"id": j, "sessionID": s, "status": status}}},
+              ids, st.sampled_from(["j1", "j2", "j3"]), st.sampled_from(["running", "completed", "failed"])),
+    # A job event with only some fields: the rest is kept from the job held.
+    st.builds(lambda j, percent: {"type": "job.updated", "properties": {"job": {"id": j, "progress": {"percent": percent}}}},
+              st.sampled_from(["j1", "j2", "j3"]), st.integers(0, 100)),
 )
 
 
@@ -104,7 +107,7 @@ def check_store_invariants(store: WorkspaceStore) -> None:
 @settings(max_examples=300, deadline=None)
 @given(sequence=st.lists(events, max_size=40))
 def test_store_invariants_hold_for_any_event_sequence(sequence):
-    store = WorkspaceStore(message_limit=5)
+    store = WorkspaceStore(message_limit=5, job_limit=1)
     for raw in sequence:
         store.apply(parse_event(json.loads(json.dumps(raw))))
         check_store_invariants(store)

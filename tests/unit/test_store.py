@@ -269,3 +269,38 @@ def test_finished_jobs_are_bounded_and_active_ones_always_kept():
     assert set(store.jobs) == {"active", "j3", "j4", "j5"}  # the three most recently finished
     assert "j2" in c.jobs  # the view is told the evicted job is gone
     assert store.active_jobs() == 1
+
+
+def test_the_active_job_count_follows_every_change_without_counting_again():
+    """The count the status bar reads on every paced update is kept as jobs change:
+    started, finished, restarted, evicted when finished, gone with their session."""
+    store = WorkspaceStore(job_limit=1)
+    store.resync(Snapshot(sessions=[Session(id="s1"), Session(id="s2")], statuses={}, permissions=[], questions=[]))
+    steps = [("a", "s1", "running"), ("b", "s1", "running"), ("a", "s1", "completed"), ("c", "s2", "running"),
+             ("b", "s1", "failed"), ("a", "s1", "running"), ("c", "s2", "running"), ("c", "s2", "cancelled")]
+    assert store.active_jobs() == 0
+    for job_id, sid, status in steps:
+        store.apply(ev("job.updated", job={"id": job_id, "sessionID": sid, "status": status}))
+        assert store.active_jobs() == sum(1 for j in store.jobs.values() if not j.is_terminal), (job_id, status)
+    assert store.active_jobs() == 1  # a: running again; b and c finished (and one of them evicted)
+    store.apply(ev("session.deleted", info=session("s1")))
+    assert store.active_jobs() == 0
+
+
+def test_a_job_event_keeps_what_it_leaves_out_and_a_whole_one_replaces_the_job():
+    from hoody_tui.store.state import _merge_job
+
+    old = Job.model_validate({"id": "j1", "sessionID": "s1", "status": "running", "tool": "bash",
+                              "progress": {"percent": 5}, "note": "kept"})
+    partial = Job.model_validate({"id": "j1", "progress": {"percent": 40}})
+    merged = _merge_job(old, partial)
+    assert merged.tool == "bash" and merged.session_id == "s1" and merged.percent == 40
+    assert merged.model_extra == {"note": "kept"}
+    whole = Job.model_validate({"id": "j1", "sessionID": "s1", "status": "completed", "tool": "bash",
+                                "progress": {"percent": 100}, "note": "kept"})
+    copy = old.model_copy(update={name: getattr(whole, name) for name in whole.model_fields_set})
+    assert _merge_job(old, whole) is whole  # nothing of the old one left out: no copy made
+    assert whole == copy and whole.model_fields_set == copy.model_fields_set
+    other_extra = Job.model_validate({**whole.model_dump(by_alias=True, exclude_none=True), "note": "new"})
+    copy = old.model_copy(update={name: getattr(other_extra, name) for name in other_extra.model_fields_set})
+    assert _merge_job(old, other_extra) == copy and copy.model_extra == {"note": "new"}
