@@ -1,7 +1,8 @@
 """Paced view updates: store changes are merged and shown at most every so often.
 
 The store is always current; what is paced is the work of bringing the widgets in line
-with it. Updates start at most every ``minimum`` seconds; the time from one start to the
+with it. Updates start at most every ``minimum`` seconds (up to an eighth of it early, to
+run with the read that brought the changes: see ``EARLY``); the time from one start to the
 next grows with what an update costs (a third of the time at most goes to updating
 views, within ``[minimum, 0.5 s]``), so a flood of events cannot starve the screen or the
 keyboard. (Counted from the end of an update, a 10 ms update meant 50 ms between frames at
@@ -25,6 +26,14 @@ from .messages import Batch, merge_batch
 __all__ = ["Pacer"]
 
 LONGEST_GAP = 0.5
+EARLY = 0.125
+"""An update may start this share of the minimum early (5 ms at 40 ms): changes that
+arrive when it is due that soon are shown at once, and a scheduled one starts half that
+early. Under load the changes come a read at a time, every ~41 ms (the reader gathers
+40 ms), and an update due 40 ms after the last locked onto any phase against the reads:
+measured at 2,000 events/s, every update ran ~27 ms after its read, a wake-up of its own
+(a process woken from a sleep runs slow at first) and 27 ms late on screen. Starting a
+little early, the updates drift onto the reads in a few frames and then run with them."""
 
 
 class Scheduled(Protocol):
@@ -55,8 +64,13 @@ class Pacer:
         merge_batch(self._pending, batch, copy=True)
         if self._timer is None:
             wait = self._last + self._gap - time.monotonic()
+            early = self.minimum * EARLY
+            if wait <= early:
+                wait = 0.0  # due, or nearly: now, with the read that brought the changes
+            else:
+                wait -= early / 2  # a little early: the updates drift onto the reads' rhythm
             if wait > 0 or defer:
-                self._timer = self._schedule(max(0.0, wait), self.flush)
+                self._timer = self._schedule(wait, self.flush)
             else:
                 self.flush()
 

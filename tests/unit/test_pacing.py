@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from hoody_tui.store.changes import Changes
 from hoody_tui.ui import pacing
-from hoody_tui.ui.pacing import LONGEST_GAP, Pacer
+from hoody_tui.ui.pacing import EARLY, LONGEST_GAP, Pacer
 
 
 class Clock:
@@ -45,9 +47,9 @@ def test_updates_start_at_most_every_minimum_or_three_times_their_cost(clock, co
     assert len(shown) == 1 and not waits
     started = clock.now - cost
     clock.now += 0.001
-    pacer.add({0: Changes()})  # soon after: waits for the next start
+    pacer.add({0: Changes()})  # soon after: waits for the next start (a little early, see EARLY)
     assert len(shown) == 1
-    assert waits == [pytest.approx(started + period - clock.now)]
+    assert waits == [pytest.approx(started + period - clock.now - 0.04 * EARLY / 2)]
 
 
 def test_changes_that_arrive_meanwhile_are_shown_together_in_the_next_update(clock):
@@ -124,3 +126,40 @@ def test_the_paint_runs_even_when_the_update_fails(clock):
     with pytest.raises(RuntimeError, match="a view failed"):
         pacer.add({0: Changes()})
     assert order == ["show", "paint"]
+
+
+def test_updates_fall_into_the_rhythm_of_the_reads_that_bring_their_changes(clock):
+    """Under load the changes come a read at a time, ~41 ms apart. An update due 40 ms
+    after the last kept whatever phase it started in against the reads (each ran up to
+    ~40 ms after its read: a wake-up of its own, and late on screen). Started a little
+    early, the updates drift onto the reads, then run with each read's changes."""
+    shown_at: list[float] = []
+    timers: list[tuple[float, object]] = []
+
+    def show(batch) -> None:
+        shown_at.append(clock.now)
+        clock.now += 0.001
+
+    pacer = Pacer(lambda wait, flush: timers.append((clock.now + wait, flush)) or object(), show, 0.04)  # type: ignore[arg-type]
+    start = clock.now
+    reads = [start + 0.012 + 0.041 * k for k in range(40)]  # the first read 12 ms after an update
+    pacer.add({0: Changes()})  # (that update)
+    lags = []
+    for read in reads:
+        while timers and timers[0][0] <= read:  # a scheduled update due before this read
+            when, flush = timers.pop(0)
+            clock.now = when + 0.001  # (a timer fires a little late)
+            flush()  # type: ignore[operator]
+        clock.now = read + 0.002  # the read parsed and applied
+        pacer.add({0: Changes(sessions={"s"})}, defer=True)
+        when, flush = timers.pop(0)
+        if when <= clock.now:  # run on the loop's next turn, in this wake-up
+            flush()  # type: ignore[operator]
+            lags.append(0.0)
+        else:
+            timers.insert(0, (when, flush))
+            lags.append(when - read)
+    assert lags[0] > 0.02  # at first the update waits for its turn, long after the read
+    assert lags[-10:] == [0.0] * 10  # then each runs with its read
+    gaps = [b - a for a, b in itertools.pairwise(shown_at)]
+    assert min(gaps) >= 0.04 * (1 - EARLY) - 1e-9  # never more than 5 ms early
