@@ -344,19 +344,24 @@ async def _settle(pilot, screen) -> None:
             return
 
 
+async def _watched(pilot, app: PacedBoard):
+    """The settled screen, its label and table, and the idle prompts posted to those two."""
+    from hoody_tui.ui.widgets.status_bar import BarLabel
+
+    screen = app.screen
+    await _settle(pilot, screen)
+    label = app.query_one("#count", BarLabel)
+    table = app.query_one("#table", DataTable)
+    return screen, label, table, _prompts(label, table)
+
+
 async def test_widgets_painted_in_a_paced_update_get_no_idle_prompt_for_it() -> None:
     """A refreshed table and label would each get a Prompt (a task step) that finds
     nothing to do once the update's paint drew them: held while the update runs, and
     dropped for what the paint drew."""
-    from hoody_tui.ui.widgets.status_bar import BarLabel
-
     app = PacedBoard()
     async with app.run_test(size=(40, 10)) as pilot:
-        screen = app.screen
-        await _settle(pilot, screen)
-        label = app.query_one("#count", BarLabel)
-        table = app.query_one("#table", DataTable)
-        posted = _prompts(label, table)
+        screen, label, table, posted = await _watched(pilot, app)
         shown = len(app.shown)
 
         def change() -> None:
@@ -375,15 +380,9 @@ async def test_widgets_painted_in_a_paced_update_get_no_idle_prompt_for_it() -> 
 async def test_a_held_idle_prompt_is_given_back_when_the_paint_leaves_work() -> None:
     """When the paint is left to Textual (a key's hold here) or a widget has more to do
     when idle (a callback), its prompt is posted after the update, and the work done."""
-    from hoody_tui.ui.widgets.status_bar import BarLabel
-
     app = PacedBoard()
     async with app.run_test(size=(40, 10)) as pilot:
-        screen = app.screen
-        await _settle(pilot, screen)
-        label = app.query_one("#count", BarLabel)
-        table = app.query_one("#table", DataTable)
-        posted = _prompts(label, table)
+        screen, label, table, posted = await _watched(pilot, app)
         app.hold = 5.0
         assert app.paced(lambda: label.show("busy 8  ", layout=False)) == []
         assert posted == ["count"]  # given back: Textual's way paints it

@@ -203,7 +203,7 @@ class FastTable(DataTable[Any]):
         width = self.region.width
         content_width = self.content_region.width
         render_line = self.render_line
-        filters = self.app.get_line_filters()
+        filters = self.get_line_filters()
         background = box.background
         strips = []
         for y in crop.line_range:
