@@ -157,9 +157,15 @@ def _idle_work(widget: Widget) -> bool:
     return bool(
         widget._repaint_required or widget._layout_required or widget._scroll_required
         or widget._refresh_styles_required or widget._recompose_required or widget._next_callbacks
-        or getattr(type(widget), "on_idle", None) is not None
-        or (type(widget)._on_idle is not Widget._on_idle and not _settled(widget))
+        or _own_idle_work(widget)
     )
+
+
+def _own_idle_work(widget: Widget) -> bool:
+    """Whether a widget's own idle handlers may have work pending (a table's not, once
+    settled; any other widget's idle handler is assumed to)."""
+    kind = type(widget)
+    return getattr(kind, "on_idle", None) is not None or (kind._on_idle is not Widget._on_idle and not _settled(widget))
 
 
 def _settled(widget: Widget) -> bool:
@@ -226,7 +232,7 @@ class DashboardScreen(Screen[None]):
         for widget in self._compositor.visible_widgets:
             if widget._repaint_required:
                 if (widget._layout_required or widget._scroll_required or widget._refresh_styles_required
-                        or (type(widget)._on_idle is not Widget._on_idle and not _settled(widget))):
+                        or _own_idle_work(widget)):
                     return []
                 dirty.append(widget)
         if not dirty:
