@@ -18,9 +18,10 @@ from ..api.events import Event
 from ..api.jobs import Job
 from ..api.loops import Loop
 from ..events.backoff import Backoff
-from ..events.items import ConnectionState, Malformed, Resync, StreamItem
+from ..events.items import ConnectionState, Malformed, Resync, StreamItem, Superseded
 from ..store.changes import Changes
 from ..store.state import Snapshot, WorkspaceStore
+from ..store.superseding import plan_supersession
 from .priority import InputPriority
 from .publications import ConnectionUpdated, Notice, Publish, StoreUpdated, StreamCounts
 
@@ -75,10 +76,12 @@ class EventPump:
 
     def _batches(self) -> AsyncIterator[list[StreamItem]]:
         """The source's items a list at a time: all that one read of the connection brought,
-        when the source can say (an SSE stream), else one item per list."""
+        when the source can say (an SSE stream), else one item per list. A part's updates
+        that a later one of the same read replaces are left out (the store's rule,
+        :mod:`~hoody_tui.store.superseding`): the source counts them in a Superseded item."""
         batches = getattr(self.source, "batches", None)
         if callable(batches):
-            return cast("AsyncIterator[list[StreamItem]]", batches())
+            return cast("AsyncIterator[list[StreamItem]]", batches(supersede=plan_supersession))
         return _one_at_a_time(self.source)
 
     async def run(self) -> None:
@@ -177,6 +180,10 @@ class EventPump:
         for item in batch:
             if isinstance(item, Event):
                 events.append(item)
+                continue
+            if isinstance(item, Superseded):
+                # What they said is in the store with the event that replaced them.
+                self.store.events_applied += item.count
                 continue
             # Apply what came before a state change or resync first, in order.
             if events:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from ..api.events import Event
 
-__all__ = ["Phase", "ConnectionState", "Resync", "Malformed", "StreamItem"]
+__all__ = ["Phase", "ConnectionState", "Resync", "Malformed", "Superseded", "StreamItem"]
 
 Phase = Literal["connecting", "live", "reconnecting", "unauthorized", "forbidden", "failed", "closed"]
 
@@ -56,4 +56,14 @@ class Malformed:
     raw: str = ""
 
 
-StreamItem = Event | ConnectionState | Resync | Malformed
+@dataclass(frozen=True, slots=True)
+class Superseded:
+    """``count`` events of the read were left out because later events of the same read
+    replace what they said (a part's updates: see :mod:`hoody_tui.store.superseding`).
+    Only a consumer that asked for it gets this (``SseStream.batches(supersede=...)``);
+    it counts them as received and applied."""
+
+    count: int
+
+
+StreamItem = Event | ConnectionState | Resync | Malformed | Superseded

@@ -40,7 +40,7 @@ from ..api.transport import HttpSource, describe_transport_error
 from .backoff import Backoff
 from .direct import ConnectTimeout, DirectProtocolError, DirectResponse, direct_allowed, open_direct
 from .frames import FrameReader
-from .items import ConnectionState, Malformed, Resync, StreamItem
+from .items import ConnectionState, Malformed, Resync, StreamItem, Superseded
 
 __all__ = ["SseStream", "StreamStats", "EventSourceLike", "Parser"]
 
@@ -48,6 +48,22 @@ log = logging.getLogger("hoody_tui.events")
 
 Parser = Callable[..., Any]
 """``parse(payload, sse_event=name) -> Event``; raises MalformedEvent for a bad payload."""
+
+
+class SupersedeRun(Protocol):
+    slot: int
+    last: int
+    dropped: list[int]
+
+
+Supersede = Callable[[Sequence[Any]], Sequence[SupersedeRun]]
+"""Given one read's decoded payloads, the runs of frames a later one replaces: frame
+``last`` is applied in the place of frame ``slot``, the frames in ``dropped`` are not
+(see :func:`hoody_tui.store.superseding.plan_supersession`, the store's rule)."""
+_SKIP: Any = object()
+"""A payload left out: a later frame of the read replaced it."""
+_UNREAD: Any = object()
+"""A frame not decoded ahead (a heartbeat, a blank, or a frame that is not JSON)."""
 
 HEARTBEAT_TYPES = frozenset({"server.heartbeat", "heartbeat"})
 _RAW_PREVIEW = 200
@@ -69,6 +85,8 @@ class StreamStats:
     heartbeats: int = 0
     connects: int = 0
     last_event_id: str | None = None
+    superseded: int = 0
+    """Of ``events``: left out because a later event of the same read replaced them."""
 
 
 def _last_event_id_header(event_id: str | None) -> bytes | None:
@@ -93,11 +111,15 @@ class _Compressed(Exception):
 
 
 def _count(stats: StreamStats, items: Sequence[StreamItem]) -> None:
-    """Count what is handed on: malformed frames, and events (not connection states or resyncs)."""
+    """Count what is handed on: malformed frames, and events (not connection states or
+    resyncs; superseded events are events received)."""
     for item in items:
         kind = type(item)
         if kind is Malformed:
             stats.malformed += 1
+        elif kind is Superseded:
+            stats.events += item.count  # type: ignore[union-attr]
+            stats.superseded += item.count  # type: ignore[union-attr]
         elif kind is not ConnectionState and kind is not Resync:
             stats.events += 1
 
@@ -131,6 +153,7 @@ class SseStream:
         self.description = description
         self.stats = StreamStats()
         self.finished = False
+        self._supersede: Supersede | None = None
         self._direct = True
         """Whether the stream may be read straight off its socket (:mod:`.direct`), when
         its client and URL allow it; False after a server compressed it anyway."""
@@ -138,9 +161,15 @@ class SseStream:
     def __aiter__(self) -> AsyncGenerator[StreamItem, None]:
         return self._delivered(self._run_batches())
 
-    def batches(self) -> AsyncGenerator[list[StreamItem], None]:
+    def batches(self, supersede: Supersede | None = None) -> AsyncGenerator[list[StreamItem], None]:
         """The same items, a list at a time: all that one read of the connection brought
-        (for a consumer that takes many at once: one step per read instead of one per event)."""
+        (for a consumer that takes many at once: one step per read instead of one per event).
+
+        With ``supersede`` (for a consumer that keeps state, not one that reports each
+        event), the frames of a read it says a later frame replaces are left out and
+        counted in a :class:`Superseded` item, never parsed; each run's last frame is
+        parsed first, and a run whose last frame is malformed is kept as it came."""
+        self._supersede = supersede
         return self._counted_batches(self._run_batches())
 
     async def _counted_batches(
@@ -355,36 +384,82 @@ class SseStream:
 
     def _steps(self, frames: list[tuple[str, str, str]]) -> Iterator[list[StreamItem]]:
         """The items of ``frames``, FRAMES_PER_STEP frames at a time, until a terminal event."""
+        payloads: list[Any] | None = None
+        superseded = 0
+        if self._supersede is not None and len(frames) > 1:
+            payloads, superseded = self._superseded(frames, self._supersede)
         for start in range(0, len(frames), FRAMES_PER_STEP):
-            items = self._items(frames[start:start + FRAMES_PER_STEP])
+            end = start + FRAMES_PER_STEP
+            items = self._items(frames[start:end], payloads[start:end] if payloads is not None else None)
+            if superseded:
+                items.append(Superseded(superseded))
+                superseded = 0
             if items:
                 yield items
             if self.finished:
                 return
 
-    def _items(self, frames: list[tuple[str, str, str]]) -> list[StreamItem]:
-        """What ``frames`` say, in order; stops after a terminal event. (Events and malformed
-        frames are counted as they are delivered, heartbeats here.)"""
+    def _superseded(self, frames: list[tuple[str, str, str]],
+                    supersede: Supersede) -> tuple[list[Any], int]:
+        """Each frame's decoded payload (``_UNREAD`` for one not decoded here), with the
+        frames a later one replaces set to ``_SKIP`` and each run's last event, parsed,
+        in its first frame's place; and how many frames were left out."""
+        loads = orjson.loads
+        payloads: list[Any] = []
+        for event_type, data, _last_id in frames:
+            if event_type == "heartbeat" or not data or data.isspace():
+                payloads.append(_UNREAD)
+                continue
+            try:
+                payloads.append(loads(data))
+            except orjson.JSONDecodeError:
+                payloads.append(_UNREAD)  # (read again in _items, and reported there)
+        skipped = 0
+        parse = self._parse
+        for run in supersede(payloads):
+            last = run.last
+            try:
+                event = parse(payloads[last], sse_event=frames[last][0])
+            except MalformedEvent:
+                continue  # the run stays as it came: the bad frame is reported in its place
+            payloads[run.slot] = event
+            for index in run.dropped:
+                if index != run.slot:
+                    payloads[index] = _SKIP
+                    skipped += 1
+        return payloads, skipped
+
+    def _items(self, frames: list[tuple[str, str, str]], payloads: list[Any] | None = None) -> list[StreamItem]:
+        """What ``frames`` say, in order; stops after a terminal event. ``payloads``: each
+        frame's payload decoded ahead (an Event already parsed, ``_SKIP``, or ``_UNREAD``).
+        (Events and malformed frames are counted as they are delivered, heartbeats here.)"""
         stats = self.stats
         parse = self._parse
         loads = orjson.loads
         items: list[StreamItem] = []
-        for event_type, data, last_id in frames:
+        for index, (event_type, data, last_id) in enumerate(frames):
             if last_id:
                 stats.last_event_id = last_id
-            if event_type == "heartbeat" or not data or data.isspace():
-                stats.heartbeats += 1
+            payload = _UNREAD if payloads is None else payloads[index]
+            if payload is _UNREAD:
+                if event_type == "heartbeat" or not data or data.isspace():
+                    stats.heartbeats += 1
+                    continue
+                try:
+                    payload = loads(data)
+                except orjson.JSONDecodeError:
+                    items.append(Malformed("frame is not valid JSON", data[:_RAW_PREVIEW]))
+                    continue
+            elif payload is _SKIP:
                 continue
-            try:
-                payload = loads(data)
-            except orjson.JSONDecodeError:
-                items.append(Malformed("frame is not valid JSON", data[:_RAW_PREVIEW]))
-                continue
-            try:
-                event = parse(payload, sse_event=event_type)
-            except MalformedEvent as exc:
-                items.append(Malformed(str(exc), data[:_RAW_PREVIEW]))
-                continue
+            if isinstance(payload, Event):
+                event = payload
+            else:
+                try:
+                    event = parse(payload, sse_event=event_type)
+                except MalformedEvent as exc:
+                    items.append(Malformed(str(exc), data[:_RAW_PREVIEW]))
+                    continue
             if event.type in HEARTBEAT_TYPES:
                 stats.heartbeats += 1
                 continue

@@ -180,7 +180,7 @@ def test_a_gathered_read_is_queued_whole_and_applied_in_one_step(monkeypatch):
     monkeypatch.setattr(pump_module, "time", clock)  # the pump's clock, moved by the source
 
     class Gathered:
-        async def batches(self):
+        async def batches(self, supersede=None):
             yield [ConnectionState("live"), Resync(reconnect=False)]
             for read in range(3):
                 await asyncio.sleep(0)  # the read waits for the stream (the loop has its turns)
