@@ -22,6 +22,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -154,6 +155,19 @@ class HoodyApp(App[int]):
 
     def get_default_screen(self) -> Screen:
         return DashboardScreen(id="_default", held=self.inbox.priority.held)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice, except that a terminal's input thread sleeps until a key
+        (:class:`~.driver.QuietLinuxDriver`); a driver chosen in the environment (web mode)
+        is left as it is."""
+        chosen = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if chosen is LinuxDriver:
+            from .driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return chosen
 
     def compose(self) -> ComposeResult:
         # The main screen's widgets are kept by reference: App.query_one looks at the
