@@ -25,6 +25,9 @@ from textual.drivers.linux_driver import LinuxDriver
 
 __all__ = ["QuietLinuxDriver", "input_timeout"]
 
+_SELECT_LIMIT = 1024
+"""select() watches descriptors below FD_SETSIZE only (Textual uses it: poll does not work
+with a terminal on macOS)."""
 _FALLBACK_TIMEOUT = 0.1
 """Textual's own polling interval, when the parser's escape deadline cannot be read."""
 
@@ -75,6 +78,11 @@ class QuietLinuxDriver(LinuxDriver):
         exit_event = self.exit_event
         assert isinstance(exit_event, _WakingEvent)
         wake_read, wake_write = os.pipe()
+        if wake_read >= _SELECT_LIMIT:  # (select cannot watch it: Textual's polling loop)
+            os.close(wake_read)
+            os.close(wake_write)
+            super().run_input_thread()
+            return
         exit_event.attach(wake_write)
         selector = selectors.SelectSelector()
         try:
