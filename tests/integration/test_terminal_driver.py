@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from pathlib import Path
 
 import pytest
 from textual._xterm_parser import XTermParser
@@ -37,7 +38,7 @@ def _blocked_selects(pid: int) -> list[int]:
     timeouts = []
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            fields = open(f"/proc/{pid}/task/{tid}/syscall").read().split()
+            fields = Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()
         except OSError:
             continue
         if fields and fields[0] == str(number):
