@@ -93,7 +93,7 @@ def plan_supersession(payloads: Sequence[Any]) -> list[Run]:
     JSON object (a blank, a frame that is not JSON) changes nothing in the store and
     passes.
 
-    (Written for speed: it reads every frame of a busy stream, ~0.3 µs each. A run is
+    (Written for speed: it reads every frame of a busy stream, ~0.6 µs each in a loop. A run is
     recorded when its second frame comes and grows in place, so ending runs is only
     forgetting them.)"""
     runs: list[Run] = []
