@@ -14,12 +14,10 @@ import itertools
 import json
 from typing import Any
 
-import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hoody_tui.api.events import Event
-from hoody_tui.backends.hoody import HoodyClient
 from hoody_tui.core.publications import Notice, StoreUpdated
 from hoody_tui.core.pump import EventPump
 from hoody_tui.events import Resync
@@ -28,6 +26,7 @@ from hoody_tui.store import WorkspaceStore
 from hoody_tui.store.state import Snapshot
 from hoody_tui.store.superseding import PASSING_TYPES, plan_supersession
 
+from .test_intake_equivalence import _client  # an httpx response whose body arrives in the given reads
 from .test_properties import check_store_invariants
 from .test_properties import events as store_events
 
@@ -80,17 +79,6 @@ def _body(read: list[Any]) -> bytes:
         data = payload if isinstance(payload, str) else json.dumps(payload)
         out.append(f"data: {data}\n\n")
     return "".join(out).encode()
-
-
-def _client(reads: list[bytes]) -> HoodyClient:
-    async def body():
-        for chunk in reads:
-            yield chunk
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
-
-    return HoodyClient("http://test/api/v1", "w", transport=httpx.MockTransport(handler))
 
 
 def _store() -> WorkspaceStore:
