@@ -110,6 +110,11 @@ class _Compressed(Exception):
     """The server compressed the stream read directly: read it through httpx instead."""
 
 
+def _is_blank(event_type: str, data: str) -> bool:
+    """A frame that says nothing but that the stream is alive (counted as a heartbeat)."""
+    return event_type == "heartbeat" or not data or data.isspace()
+
+
 def _count(stats: StreamStats, items: Sequence[StreamItem]) -> None:
     """Count what is handed on: malformed frames, and events (not connection states or
     resyncs; superseded events are events received)."""
@@ -407,7 +412,7 @@ class SseStream:
         loads = orjson.loads
         payloads: list[Any] = []
         for event_type, data, _last_id in frames:
-            if event_type == "heartbeat" or not data or data.isspace():
+            if _is_blank(event_type, data):
                 payloads.append(_UNREAD)
                 continue
             try:
@@ -442,7 +447,7 @@ class SseStream:
                 stats.last_event_id = last_id
             payload = _UNREAD if payloads is None else payloads[index]
             if payload is _UNREAD:
-                if event_type == "heartbeat" or not data or data.isspace():
+                if _is_blank(event_type, data):
                     stats.heartbeats += 1
                     continue
                 try:

@@ -35,11 +35,13 @@ _FALLBACK_TIMEOUT = 0.1
 def input_timeout(parser: Any, now: float) -> float | None:
     """How long the input thread may wait for input: None (until input or leaving) when
     the parser waits for nothing, else until its escape deadline (0 when it has passed)."""
-    deadline = getattr(parser, "_timeout_time", _FALLBACK_TIMEOUT)
+    if not hasattr(parser, "_timeout_time"):
+        return _FALLBACK_TIMEOUT  # (a Textual whose parser keeps its deadline elsewhere)
+    deadline = parser._timeout_time
     if deadline is None:
         return None
-    if deadline is _FALLBACK_TIMEOUT or not isinstance(deadline, int | float):
-        return _FALLBACK_TIMEOUT  # (a Textual whose parser keeps its deadline elsewhere)
+    if not isinstance(deadline, int | float):
+        return _FALLBACK_TIMEOUT
     return max(0.0, deadline - now)
 
 
