@@ -232,3 +232,45 @@ async def test_a_plain_tables_lines_are_what_textual_draws_of_them() -> None:
         for crop in crops:
             assert _segments(table.render_lines(crop)) == _as_textual_draws(table, crop)
         assert table._boxed is not None and table._boxed.inner is None  # a border and padding: Textual's way
+
+
+async def test_a_row_that_shows_again_what_it_showed_is_drawn_by_the_same_strip() -> None:
+    """A row's line is kept by what its cells say: a row back to what it showed (a session
+    busy, idle, busy again) is the same Strip, padded and filtered the same (so its cut
+    pieces and their terminal text, cached on the Strip, are reused), while every other
+    content is drawn afresh, as DataTable draws it."""
+    app = Pair()
+    async with app.run_test(size=(80, 20)) as pilot:
+        fast = app.query_one("#fast", FastTable)
+        plain = app.query_one("#plain", DataTable)
+        app.set_focus(None)  # (both drawn alike: neither has the focus)
+        y = 1 + fast.header_height
+        crop = Region(0, y, fast.size.width, 1)
+
+        async def show(value: object) -> tuple[object, object]:
+            for table in (fast, plain):
+                table.update_cell("1", "c0", value)
+            await pilot.pause()
+            line = fast.render_line(y)
+            assert _lines(fast)[y] == _lines(plain)[y]  # what DataTable draws of it
+            return line, fast.render_lines(crop)[0]
+
+        busy = await show(Text("● busy", style="bold green"))
+        idle = await show(Text("○ idle"))
+        assert idle[0] is not busy[0]
+        again = await show(Text("● busy", style="bold green"))
+        assert again[0] is busy[0] and again[1] is busy[1]
+        # Values equal in Python and shown differently are not taken for one another.
+        for first, second, shown in ((1, True, "True"), (0.0, -0.0, "-0.00"), (Text("x"), Text("x", style="red"), "x")):
+            await show(first)
+            line, _ = await show(second)
+            assert shown in "".join(s.text for s in line)
+            assert _lines(fast)[y] == _lines(plain)[y]
+        # The cursor on the row draws it anew, and back off it the kept line returns.
+        await show(Text("● busy", style="bold green"))
+        fast.move_cursor(row=1)
+        await pilot.pause()
+        assert fast.render_line(y) is not busy[0]
+        fast.move_cursor(row=0)
+        await pilot.pause()
+        assert fast.render_line(y) is busy[0]

@@ -80,6 +80,14 @@ class FastTable(DataTable[Any]):
         self._lines_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(300)
         self._extend_styles: LRUCache[tuple[Any, ...], Style] = LRUCache(300)
         """The style of the space after a row's last cell (its meta holds the row's index)."""
+        self._drawn_lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(300)
+        """A plain row's line by what its cells say (not by their versions): a row that
+        shows again what it showed before (a session back to busy) is drawn by the same
+        Strip, so its cut pieces and their terminal text, cached on the Strip, are reused
+        too (see ``_lean_line``)."""
+        self._finished_lines: LRUCache[tuple[Any, ...], tuple[Strip, Strip]] = LRUCache(300)
+        """A drawn line padded and filtered (``_lean_lines``), by the line's identity (the
+        entry holds the line, so its id is not reused while the entry lives)."""
         self._row_versions: dict[RowKey, int] = {}
         self._cell_versions: dict[RowKey, dict[ColumnKey, int]] = {}
         """Each updated cell's version: a row repainted renders again only its changed cells.
@@ -203,13 +211,22 @@ class FastTable(DataTable[Any]):
         width = self.region.width
         content_width = self.content_region.width
         render_line = self.render_line
-        filters = self.get_line_filters()
+        filters = tuple(self.get_line_filters())
         background = box.background
+        finished = self._finished_lines
         strips = []
         for y in crop.line_range:
-            strip = Strip(render_line(y).adjust_cell_length(content_width, inner), width)
+            line = render_line(y)
+            # (A line drawn before, the same Strip: padded and filtered the same way again.)
+            key = (id(line), content_width, width, inner, background, filters)
+            done = finished.get(key)
+            if done is not None and done[0] is line:
+                strips.append(done[1])
+                continue
+            strip = Strip(line.adjust_cell_length(content_width, inner), width)
             for line_filter in filters:
                 strip = strip.apply_filter(line_filter, background)
+            finished[key] = (line, strip)
             strips.append(strip)
         x1, x2 = crop.column_span
         if x1 != 0 or x2 != width:
@@ -268,13 +285,29 @@ class FastTable(DataTable[Any]):
         cursor = cursor_row == row_index
         hover = hover_row == row_index
         common = (base_style, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        pad = 2 * self.cell_padding
+        columns = self.ordered_columns
+        widths = [pad + (column.content_width if column.auto_width else column.width) for column in columns]  # get_render_width
+        said = _row_content(self._data[row_key], columns)
+        drawn_key = None
+        if said is not None:
+            drawn_key = (row_index, said, tuple(widths), x1, x2, self.size.width, cursor, hover, self.show_cursor,
+                         self.cursor_type, common)
+            drawn = self._drawn_lines.get(drawn_key)
+            if drawn is not None:
+                return drawn
+        strip = self._draw_lean_line(row_key, row_index, columns, widths, x1, x2, base_style, cursor, hover, common)
+        if drawn_key is not None:
+            self._drawn_lines[drawn_key] = strip
+        return strip
+
+    def _draw_lean_line(self, row_key: RowKey, row_index: int, columns: list[Any], widths: list[int], x1: int,
+                        x2: int, base_style: Style, cursor: bool, hover: bool, common: tuple[Any, ...]) -> Strip:
         versions = self._cell_versions.get(row_key, {})
         cells = self._cells_cache
-        pad = 2 * self.cell_padding
         segments: list[Segment] = []
         used = 0
-        for column_index, column in enumerate(self.ordered_columns):
-            width = pad + (column.content_width if column.auto_width else column.width)  # its get_render_width
+        for column_index, (column, width) in enumerate(zip(columns, widths, strict=True)):
             used += width
             column_key = column.key
             lines = cells.get((row_key, versions.get(column_key, 0), column_key, cursor, hover, common))
@@ -307,6 +340,8 @@ class FastTable(DataTable[Any]):
         self._lines_cache.clear()
         self._extend_styles.clear()
         self._cells_cache.clear()
+        self._drawn_lines.clear()
+        self._finished_lines.clear()
 
     def clear(self, columns: bool = False) -> Any:
         self._row_versions.clear()
@@ -390,6 +425,30 @@ class FastTable(DataTable[Any]):
         lines = [list(Segment.simplify(Segment.apply_style(line, style=pre, post_style=post)))]
         self._cells_cache[cache_key] = lines
         return lines
+
+
+def _row_content(data: dict[ColumnKey, Any], columns: list[Any]) -> tuple[Any, ...] | None:
+    """What a row's cells say, as a key (each cell's value and type, a Text's spans and
+    settings); None when a cell cannot be told apart by value (a renderable) or a key
+    cannot be made of it (then the row is drawn each time, as before)."""
+    said = []
+    for column in columns:
+        value = data.get(column.key)
+        if isinstance(value, Text):
+            said.append((Text, value.plain, tuple(value.spans), value.style, value.justify, value.overflow,
+                         value.no_wrap, value.end, value.tab_size))
+        elif isinstance(value, float):
+            said.append((float, repr(value)))  # (0.0 and -0.0 are equal, and shown differently)
+        elif value is None or isinstance(value, str | int):
+            said.append((type(value), value))  # (True == 1, and shown differently: the type tells)
+        else:
+            return None
+    key = tuple(said)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 class _Box(NamedTuple):
