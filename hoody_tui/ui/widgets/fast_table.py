@@ -431,7 +431,7 @@ def _row_content(data: dict[ColumnKey, Any], columns: list[Any]) -> tuple[Any, .
     """What a row's cells say, as a key (each cell's value and type, a Text's spans and
     settings); None when a cell cannot be told apart by value (a renderable) or a key
     cannot be made of it (then the row is drawn each time, as before)."""
-    said = []
+    said: list[tuple[Any, ...]] = []
     for column in columns:
         value = data.get(column.key)
         if isinstance(value, Text):
