@@ -140,26 +140,39 @@ class FastTable(DataTable[Any]):
                 self._refresh_rows(rows)
 
     def _refresh_rows(self, rows: set[int]) -> None:
-        window = self.window_region
-        back = -self.scroll_offset
+        scroll = self.scroll_offset
+        window = self.region.at_offset(scroll)  # (window_region)
+        back = -scroll
+        # The geometry shared by every row, worked out once for all of them (each costs
+        # a walk through the table's styles and scroll bars).
+        line = self._row_line()
         regions = []
         for row_index in rows:
-            region = self._get_row_region(row_index)
+            if line is not None and 0 <= row_index < len(self.rows):
+                region = Region(scroll.x, row_index + line[0], line[1], 1)
+            else:
+                region = self._get_row_region(row_index)
             if window.overlaps(region):  # as DataTable's _refresh_region
                 regions.append(region.translate(back))
         if regions:
             self.refresh(*regions)
 
+    def _row_line(self) -> tuple[int, int] | None:
+        """``(first row's y, width in view)`` of our one-line rows; None when the table
+        is not laid out that way (labels, or rows of other heights): DataTable's way."""
+        if self._row_label_column_width or len(self._y_offsets) != self.row_count:
+            return None
+        return (self.header_height if self.show_header else 0), self.scrollable_content_region.width
+
     def _get_row_region(self, row_index: int) -> Region:
         # DataTable sums the heights of every row above (and the widths of every column)
         # for each refreshed row: O(rows) per live update. Ours are one line each.
-        if (not self.is_valid_row_index(row_index) or self._row_label_column_width
-                or len(self._y_offsets) != self.row_count):
+        line = self._row_line() if self.is_valid_row_index(row_index) else None
+        if line is None:
             return super()._get_row_region(row_index)
-        y = row_index + (self.header_height if self.show_header else 0)
         # The part of the row in view: DataTable's spans the virtual width, under the
         # scroll bar too, which was then drawn again with every changed row.
-        return Region(self.scroll_offset.x, y, self.scrollable_content_region.width, 1)
+        return Region(self.scroll_offset.x, row_index + line[0], line[1], 1)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         box = self._box()
